@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <xtensor/xarray.hpp>
+
+namespace xgrad {
+
+/// Element type of a tensor, chosen at run time (float32 trains, float64 verifies).
+enum class Dtype { float32, float64 };
+
+inline constexpr Dtype float32 = Dtype::float32;
+inline constexpr Dtype float64 = Dtype::float64;
+
+/// "float32" or "float64".
+std::string_view dtype_name(Dtype dtype);
+
+/// A tensor's shape, one extent per dimension (xtensor's own shape type: no conversion).
+using Shape = xt::xarray<float>::shape_type;
+
+/// The values of a tensor: a row-major xtensor array of float or double.
+using Array = std::variant<xt::xarray<float>, xt::xarray<double>>;
+
+/// Maps a C++ scalar type to its Dtype.
+template <class T>
+inline constexpr Dtype dtype_of = std::is_same_v<T, float> ? Dtype::float32 : Dtype::float64;
+
+/// The Dtype of an array.
+inline Dtype dtype_of_array(const Array& a) {
+    return a.index() == 0 ? Dtype::float32 : Dtype::float64;
+}
+
+/// The shape of an array, whatever its element type.
+inline const Shape& shape_of(const Array& a) {
+    return std::visit([](const auto& x) -> const Shape& { return x.shape(); }, a);
+}
+
+/// "(2, 3)"; "()" for a 0-d shape.
+std::string shape_str(std::span<const std::size_t> shape);
+
+/// Thrown for operands whose shapes an op cannot take; the message names the op and the shapes.
+class ShapeError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// Thrown for operands whose dtypes an op cannot combine.
+class DtypeError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// Calls f(float{}) or f(double{}) for the dtype, so one generic lambda serves both.
+template <class F>
+decltype(auto) dispatch(Dtype dtype, F&& f) {
+    if (dtype == Dtype::float32) return f(float{});
+    return f(double{});
+}
+
+/// The typed array inside `a`; throws std::logic_error if `a` holds the other dtype.
+template <class T>
+const xt::xarray<T>& get(const Array& a) {
+    if (const auto* p = std::get_if<xt::xarray<T>>(&a)) return *p;
+    throw std::logic_error("xgrad: array holds " + std::string(dtype_name(dtype_of_array(a))) +
+                           ", expected " + std::string(dtype_name(dtype_of<T>)));
+}
+
+template <class T>
+xt::xarray<T>& get(Array& a) {
+    return const_cast<xt::xarray<T>&>(get<T>(std::as_const(a)));
+}
+
+}  // namespace xgrad

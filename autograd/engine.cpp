@@ -1,0 +1,195 @@
+// The graph: recording a Node per op (apply), the backward pass, and freeing the graph.
+#include <algorithm>
+#include <unordered_map>
+
+#include "autograd/grad_mode.hpp"
+#include "autograd/node.hpp"
+
+namespace xgrad {
+
+using detail::TensorAccess;
+using detail::TensorImpl;
+
+namespace {
+
+// Drops a node's operands without recursion: an operand that dies here hands its own grad_fn to
+// a thread-local list that the outermost call empties in a loop, so destroying a chain of
+// 100,000 ops uses constant stack.
+void drop_inputs(std::vector<Tensor>& inputs) {
+    thread_local std::vector<std::shared_ptr<Node>> orphans;
+    thread_local bool draining = false;
+    for (auto& t : inputs) {
+        auto& impl = const_cast<std::shared_ptr<TensorImpl>&>(TensorAccess::impl(t));
+        if (impl && impl.use_count() == 1 && impl->grad_fn) orphans.push_back(std::move(impl->grad_fn));
+    }
+    inputs.clear();
+    if (draining) return;
+    draining = true;
+    while (!orphans.empty()) {
+        std::shared_ptr<Node> next = std::move(orphans.back());
+        orphans.pop_back();
+        next.reset();  // its destructor may push more orphans
+    }
+    draining = false;
+}
+
+// acc += g, elementwise; both have one shape and dtype (checked by the caller).
+void add_into(Array& acc, const Array& g) {
+    std::visit([&](auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        const T* src = get<T>(g).data();
+        T* dst = a.data();
+        for (std::size_t i = 0, n = a.size(); i < n; ++i) dst[i] += src[i];
+    }, acc);
+}
+
+void accumulate(std::optional<Array>& slot, Array&& g) {
+    if (slot) add_into(*slot, g);
+    else slot.emplace(std::move(g));
+}
+
+std::string operand_desc(const Array& a) {
+    return std::string(dtype_name(dtype_of_array(a))) + " " + shape_str(shape_of(a));
+}
+
+}  // namespace
+
+Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
+    : name_(std::move(name)), inputs_(std::move(inputs)), forward_(std::move(forward)),
+      backward_(std::move(backward)) {}
+
+Node::~Node() { drop_inputs(inputs_); }
+
+void Node::release() {
+    drop_inputs(inputs_);
+    forward_ = nullptr;
+    backward_ = nullptr;
+    released_ = true;
+}
+
+Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward) {
+    std::vector<const Array*> arrays;
+    arrays.reserve(inputs.size());
+    bool record = false;
+    for (const auto& t : inputs) {
+        if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(arrays.size()) + " is an undefined tensor");
+        arrays.push_back(&t.array());
+        record = record || t.requires_grad();
+    }
+    for (std::size_t i = 1; i < inputs.size(); ++i)
+        if (inputs[i].dtype() != inputs[0].dtype())
+            throw DtypeError(name + ": operands have different dtypes: " + operand_desc(*arrays[0]) + " vs " +
+                             operand_desc(*arrays[i]) + " (convert one with .to())");
+    Array out = forward(Inputs(arrays));
+    if (!record || !is_grad_enabled()) return Tensor(std::move(out));
+    auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
+    auto impl = std::make_shared<TensorImpl>(std::move(out), true);
+    impl->grad_fn = std::move(node);
+    return TensorAccess::wrap(std::move(impl));
+}
+
+namespace {
+
+// Every tensor the root depends on through tensors that require grad, in an order where each
+// tensor comes after all the tensors computed from it (reverse topological order, root first).
+std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<TensorImpl>& root,
+                                                    std::unordered_map<TensorImpl*, std::size_t>& index) {
+    std::vector<std::shared_ptr<TensorImpl>> post;
+    struct Frame {
+        std::shared_ptr<TensorImpl> impl;
+        std::size_t next;
+    };
+    std::vector<Frame> stack{{root, 0}};
+    index.emplace(root.get(), 0);
+    while (!stack.empty()) {
+        Frame& f = stack.back();
+        Node* node = f.impl->grad_fn.get();
+        if (node && node->released())
+            throw std::runtime_error("backward: trying to backward through the graph a second time: node '" +
+                                     node->name() + "' was freed by an earlier backward(); pass "
+                                     "{.retain_graph = true} to the first backward() to keep the graph");
+        if (node && f.next < node->inputs().size()) {
+            const Tensor& in = node->inputs()[f.next++];
+            if (in.requires_grad() && index.emplace(in.impl(), 0).second)
+                stack.push_back({TensorAccess::impl(in), 0});  // invalidates f; not used after
+            continue;
+        }
+        index[f.impl.get()] = post.size();
+        post.push_back(std::move(f.impl));
+        stack.pop_back();
+    }
+    std::reverse(post.begin(), post.end());
+    for (auto& [impl, i] : index) i = post.size() - 1 - i;
+    return post;
+}
+
+void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
+    std::unordered_map<TensorImpl*, std::size_t> index;
+    auto order = sort_graph(TensorAccess::impl(root), index);
+    std::vector<std::optional<Array>> grads(order.size());
+    grads[0].emplace(std::move(seed));
+
+    std::vector<const Array*> arrays;
+    std::unique_ptr<bool[]> needs;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        TensorImpl& impl = *order[k];
+        if (!grads[k]) continue;  // no gradient flowed here
+        Array g = std::move(*grads[k]);
+        grads[k].reset();
+        if (!impl.grad_fn) {
+            if (impl.grad) add_into(impl.grad->data, g);
+            else impl.grad = std::make_shared<TensorImpl>(std::move(g));
+            continue;
+        }
+        const Node& node = *impl.grad_fn;
+        const auto& inputs = node.inputs();
+        arrays.clear();
+        needs.reset(new bool[inputs.size()]);
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            arrays.push_back(&inputs[i].array());
+            needs[i] = inputs[i].requires_grad();
+        }
+        Grads in_grads = node.backward()(BackwardArgs{g, Inputs(arrays), impl.data, {needs.get(), inputs.size()}});
+        if (in_grads.size() != inputs.size())
+            throw std::logic_error("backward of '" + node.name() + "' returned " + std::to_string(in_grads.size()) +
+                                   " gradients for " + std::to_string(inputs.size()) + " operands");
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (!needs[i] || !in_grads[i]) continue;
+            const Array& gi = *in_grads[i];
+            if (dtype_of_array(gi) != inputs[i].dtype() || shape_of(gi) != inputs[i].shape())
+                throw std::logic_error("backward of '" + node.name() + "' returned a gradient of " + operand_desc(gi) +
+                                       " for operand " + std::to_string(i) + " of " + operand_desc(*arrays[i]));
+            accumulate(grads[index.at(inputs[i].impl())], std::move(*in_grads[i]));
+        }
+    }
+    if (!options.retain_graph)
+        for (const auto& impl : order)
+            if (impl->grad_fn) impl->grad_fn->release();
+}
+
+}  // namespace
+
+void Tensor::backward(BackwardOptions options) const {
+    if (!checked().requires_grad)
+        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn (no input had "
+                                    "requires_grad = true, or it was computed under NoGradGuard)");
+    if (numel() != 1)
+        throw std::invalid_argument("backward: a gradient can be implied only for one-element tensors, got shape " +
+                                    shape_str(shape()) + "; pass backward(gradient)");
+    Array seed = dispatch(dtype(), [&](auto zero) -> Array {
+        using T = decltype(zero);
+        return xt::xarray<T>(xt::ones<T>(shape()));
+    });
+    run_backward(*this, std::move(seed), options);
+}
+
+void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
+    if (!checked().requires_grad)
+        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn");
+    if (gradient.shape() != shape() || gradient.dtype() != dtype())
+        throw ShapeError("backward: gradient " + operand_desc(gradient.array()) + " does not match tensor " +
+                         operand_desc(array()));
+    run_backward(*this, gradient.array(), options);
+}
+
+}  // namespace xgrad

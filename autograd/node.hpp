@@ -1,0 +1,99 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xgrad {
+
+/// The values of an op's operands, by position: `in[0]` is the first operand's Array.
+class Inputs {
+public:
+    explicit Inputs(std::span<const Array* const> arrays) : arrays_(arrays) {}
+    const Array& operator[](std::size_t i) const { return *arrays_[i]; }
+    std::size_t size() const { return arrays_.size(); }
+
+private:
+    std::span<const Array* const> arrays_;
+};
+
+/// What a backward function receives: never a handle to its own output (that would be a cycle).
+struct BackwardArgs {
+    const Array& grad;  ///< dLoss/dOutput, the output's shape and dtype
+    Inputs in;          ///< the operands' values
+    const Array& out;   ///< the output's values
+    std::span<const bool> needs;  ///< needs[i]: operand i wants a gradient (skip the others)
+};
+
+/// One gradient per operand, in order; nullopt for operands that get none.
+using Grads = std::vector<std::optional<Array>>;
+/// Computes an op's output from its operands' values.
+using ForwardFn = std::function<Array(Inputs)>;
+/// Computes the vector-Jacobian product of an op: one gradient per operand, operand's shape.
+using BackwardFn = std::function<Grads(const BackwardArgs&)>;
+
+/// One recorded op: its name, the operands it consumed (owned), and how to differentiate it.
+/// A Node never owns its output tensor; the engine hands the output's values to `backward`.
+class Node {
+public:
+    Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    const std::string& name() const { return name_; }
+    const std::vector<Tensor>& inputs() const { return inputs_; }
+    /// Re-runs the forward at other operand values (e.g. float64 copies for checking).
+    const ForwardFn& forward() const { return forward_; }
+    const BackwardFn& backward() const { return backward_; }
+    /// True once a backward without retain_graph has freed this node's operands.
+    bool released() const { return released_; }
+    /// Drops the operands and functions (called by the engine after backward).
+    void release();
+
+private:
+    std::string name_;
+    std::vector<Tensor> inputs_;
+    ForwardFn forward_;
+    BackwardFn backward_;
+    bool released_ = false;
+};
+
+/// Runs `forward` on the operands' values and, when grad mode is on and some operand requires a
+/// gradient, records a Node so that `backward` is called during back-propagation. Every built-in
+/// op is made this way; so is a user's own differentiable op. Operands must share one dtype
+/// (throws DtypeError naming `name` otherwise); the engine checks each returned gradient's shape.
+Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
+
+/// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
+template <class F>
+Array map(const Array& a, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return xt::xarray<T>(f(x));
+    }, a);
+}
+
+/// Calls f on the typed arrays held by `a` and `b` (same dtype) and wraps the result.
+template <class F>
+Array map(const Array& a, const Array& b, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return xt::xarray<T>(f(x, get<T>(b)));
+    }, a);
+}
+
+/// Calls f on the typed arrays held by `a`, `b` and `c` (same dtype) and wraps the result.
+template <class F>
+Array map(const Array& a, const Array& b, const Array& c, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return xt::xarray<T>(f(x, get<T>(b), get<T>(c)));
+    }, a);
+}
+
+}  // namespace xgrad

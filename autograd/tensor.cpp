@@ -1,0 +1,298 @@
+#include "autograd/tensor.hpp"
+
+#include <cmath>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "autograd/node.hpp"
+#include "autograd/random.hpp"
+#include "ops/linalg.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
+
+namespace xgrad {
+
+std::string_view dtype_name(Dtype dtype) {
+    return dtype == Dtype::float32 ? "float32" : "float64";
+}
+
+std::string shape_str(std::span<const std::size_t> shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + ")";
+}
+
+namespace {
+
+template <class T, class Fill>
+Tensor filled(const Shape& shape, TensorOptions options, Fill fill) {
+    xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+    fill(a);
+    return Tensor(std::move(a), options.requires_grad);
+}
+
+template <class Values>
+Tensor from_values(const Values& values, const Shape& shape, TensorOptions options) {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    if (n != values.size())
+        throw ShapeError("Tensor::from: " + std::to_string(values.size()) +
+                         " values do not fill shape " + shape_str(shape) + " (" + std::to_string(n) +
+                         " elements)");
+    return dispatch(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>(shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
+    });
+}
+
+template <class Dist>
+Tensor random(const Shape& shape, TensorOptions options, Dist dist) {
+    return dispatch(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>(shape, options, [&](auto& a) {
+            std::lock_guard lock(detail::generator_mutex());
+            for (auto& v : a) v = static_cast<T>(dist(detail::generator()));
+        });
+    });
+}
+
+}  // namespace
+
+namespace detail {
+
+TensorImpl::~TensorImpl() = default;
+
+}  // namespace detail
+
+Tensor::Tensor(Array values, bool requires_grad)
+    : impl_(std::make_shared<detail::TensorImpl>(std::move(values), requires_grad)) {}
+
+Tensor Tensor::full(const Shape& shape, double value, TensorOptions options) {
+    return dispatch(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>(shape, options, [&](auto& a) { a.fill(static_cast<T>(value)); });
+    });
+}
+
+Tensor Tensor::zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
+Tensor Tensor::ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor Tensor::scalar(double value, TensorOptions options) { return full(Shape{}, value, options); }
+
+Tensor Tensor::arange(double start, double end, double step, TensorOptions options) {
+    if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+        throw std::invalid_argument("arange: step must be non-zero and bounds finite, got start " +
+                                    std::to_string(start) + ", end " + std::to_string(end) +
+                                    ", step " + std::to_string(step));
+    double count = std::ceil((end - start) / step);
+    auto n = static_cast<std::size_t>(count > 0 ? count : 0);
+    return dispatch(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>(Shape{n}, options, [&](auto& a) {
+            for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + static_cast<double>(i) * step);
+        });
+    });
+}
+
+Tensor Tensor::arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, options); }
+
+Tensor Tensor::from(std::initializer_list<double> values, const Shape& shape, TensorOptions options) {
+    return from_values(values, shape, options);
+}
+Tensor Tensor::from(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+    return from_values(values, shape, options);
+}
+Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
+    return from_values(values, shape, options);
+}
+
+Tensor Tensor::rand(const Shape& shape, TensorOptions options) {
+    return random(shape, options, std::uniform_real_distribution<double>(0.0, 1.0));
+}
+Tensor Tensor::randn(const Shape& shape, TensorOptions options) {
+    return random(shape, options, std::normal_distribution<double>(0.0, 1.0));
+}
+
+detail::TensorImpl& Tensor::checked() const {
+    if (!impl_) throw std::logic_error("xgrad: use of an undefined Tensor (default-constructed)");
+    return *impl_;
+}
+
+const Shape& Tensor::shape() const { return shape_of(checked().data); }
+
+std::size_t Tensor::size(int dim) const {
+    const auto& s = shape();
+    auto n = static_cast<int>(s.size());
+    int d = dim < 0 ? dim + n : dim;
+    if (d < 0 || d >= n)
+        throw std::out_of_range("size: dimension " + std::to_string(dim) + " out of range for shape " +
+                                shape_str(s));
+    return s[static_cast<std::size_t>(d)];
+}
+
+std::size_t Tensor::numel() const {
+    return std::visit([](const auto& a) { return a.size(); }, checked().data);
+}
+
+Dtype Tensor::dtype() const { return dtype_of_array(checked().data); }
+
+template <class T>
+const xt::xarray<T>& Tensor::data() const {
+    if (dtype() != dtype_of<T>)
+        throw DtypeError("Tensor::data: tensor is " + std::string(dtype_name(dtype())) + ", asked for " +
+                         std::string(dtype_name(dtype_of<T>)));
+    return std::get<xt::xarray<T>>(impl_->data);
+}
+
+template <class T>
+xt::xarray<T>& Tensor::mutable_data() {
+    return const_cast<xt::xarray<T>&>(data<T>());
+}
+
+template const xt::xarray<float>& Tensor::data<float>() const;
+template const xt::xarray<double>& Tensor::data<double>() const;
+template xt::xarray<float>& Tensor::mutable_data<float>();
+template xt::xarray<double>& Tensor::mutable_data<double>();
+
+const Array& Tensor::array() const { return checked().data; }
+Array& Tensor::mutable_array() { return checked().data; }
+
+double Tensor::item() const {
+    if (numel() != 1)
+        throw std::invalid_argument("item: only one-element tensors can be converted to a scalar, got shape " +
+                                    shape_str(shape()));
+    return std::visit([](const auto& a) { return static_cast<double>(*a.begin()); }, impl_->data);
+}
+
+bool Tensor::requires_grad() const { return checked().requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool on) {
+    if (!is_leaf())
+        throw std::invalid_argument("requires_grad_: only leaf tensors can change requires_grad (this one was produced by '" +
+                                    grad_fn()->name() + "'; use detach() first)");
+    impl_->requires_grad = on;
+    return *this;
+}
+
+std::optional<Tensor> Tensor::grad() const {
+    const auto& g = checked().grad;
+    if (!g) return std::nullopt;
+    return Tensor(g);
+}
+
+void Tensor::zero_grad() { checked().grad.reset(); }
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
+
+const std::string& Tensor::name() const { return checked().name; }
+
+Tensor& Tensor::set_name(std::string name) {
+    checked().name = std::move(name);
+    return *this;
+}
+
+Tensor Tensor::detach() const { return Tensor(checked().data, false); }
+
+Tensor Tensor::to(Dtype dtype) const {
+    if (dtype == this->dtype()) return *this;
+    auto convert = [](const Array& a, Dtype target) {
+        return dispatch(target, [&](auto zero) -> Array {
+            using T = decltype(zero);
+            return std::visit([](const auto& x) { return xt::xarray<T>(xt::cast<T>(x)); }, a);
+        });
+    };
+    Dtype source = this->dtype();
+    return apply(dtype == Dtype::float32 ? "to_float32" : "to_float64", {*this},
+        [convert, dtype](Inputs in) { return convert(in[0], dtype); },
+        [convert, source](const BackwardArgs& c) -> Grads { return {convert(c.grad, source)}; });
+}
+
+Tensor Tensor::sum() const { return xgrad::sum(*this); }
+Tensor Tensor::sum(int axis, bool keepdims) const { return xgrad::sum(*this, axis, keepdims); }
+Tensor Tensor::mean() const { return xgrad::mean(*this); }
+Tensor Tensor::mean(int axis, bool keepdims) const { return xgrad::mean(*this, axis, keepdims); }
+Tensor Tensor::reshape(const std::vector<std::int64_t>& shape) const { return xgrad::reshape(*this, shape); }
+Tensor Tensor::flatten(int start_dim, int end_dim) const { return xgrad::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::T() const { return xgrad::transpose(*this); }
+
+namespace {
+
+// Prints the values with one format for all elements, as PyTorch does: integers as "2.",
+// moderate magnitudes fixed with 4 decimals, otherwise scientific.
+template <class T>
+void print_values(std::ostream& os, const xt::xarray<T>& a) {
+    bool integral = true;
+    double max_abs = 0, min_abs = INFINITY;
+    for (T v : a) {
+        double d = static_cast<double>(v);
+        if (!std::isfinite(d)) continue;
+        integral = integral && d == std::floor(d);
+        max_abs = std::max(max_abs, std::abs(d));
+        if (d != 0) min_abs = std::min(min_abs, std::abs(d));
+    }
+    bool scientific = !integral && (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
+    bool huge_int = integral && max_abs >= 1e8;
+    auto format = [&](T v) {
+        double d = static_cast<double>(v);
+        std::ostringstream s;
+        if (std::isnan(d)) s << "nan";
+        else if (std::isinf(d)) s << (d > 0 ? "inf" : "-inf");
+        else if (huge_int || scientific) s << std::scientific << std::setprecision(4) << d;
+        else if (integral) s << std::fixed << std::setprecision(0) << d << '.';
+        else s << std::fixed << std::setprecision(4) << d;
+        return s.str();
+    };
+    std::size_t width = 0;
+    for (T v : a) width = std::max(width, format(v).size());
+    auto put = [&](T v) { os << std::setw(static_cast<int>(width)) << format(v); };
+    const auto& shape = a.shape();
+    if (shape.empty()) {
+        put(*a.begin());
+        return;
+    }
+    // Walks the elements in row-major order, opening and closing brackets at dimension borders;
+    // dimensions longer than 6 show their first and last three entries when the tensor is large.
+    const std::size_t nd = shape.size();
+    const bool summarize = a.size() > 1000;
+    std::vector<std::size_t> index(nd, 0);
+    const std::string indent = "       ";
+    os << std::string(nd, '[');
+    for (;;) {
+        put(a.element(index.begin(), index.end()));
+        std::size_t d = nd;
+        while (d > 0) {
+            --d;
+            ++index[d];
+            if (summarize && shape[d] > 6 && index[d] == 3) {
+                index[d] = shape[d] - 3;
+                os << (d + 1 == nd ? ", ..." : "");
+                if (d + 1 != nd) os << ",\n" << indent << std::string(d + 1, ' ') << "...";
+            }
+            if (index[d] < shape[d]) break;
+            index[d] = 0;
+            os << ']';
+            if (d == 0) return;
+        }
+        std::size_t closed = nd - 1 - d;
+        os << ',';
+        if (closed > 0) os << std::string(closed, '\n') << indent << std::string(d + 1, ' ') << std::string(closed, '[');
+        else os << ' ';
+    }
+}
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+    if (!t.defined()) return os << "tensor(undefined)";
+    os << "tensor(";
+    std::visit([&](const auto& a) { print_values(os, a); }, t.array());
+    if (t.dtype() == Dtype::float64) os << ", dtype=float64";
+    if (t.grad_fn()) os << ", grad_fn=<" << t.grad_fn()->name() << ">";
+    else if (t.requires_grad()) os << ", requires_grad=true";
+    return os << ')';
+}
+
+}  // namespace xgrad

@@ -1,0 +1,163 @@
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "autograd/array.hpp"
+
+namespace xgrad {
+
+class Node;
+
+namespace detail {
+
+struct TensorAccess;
+
+/// What a Tensor handle points to. Owns its values, its gradient and the Node that produced it.
+struct TensorImpl {
+    explicit TensorImpl(Array values, bool requires_grad_flag = false)
+        : data(std::move(values)), requires_grad(requires_grad_flag) {}
+    ~TensorImpl();
+    TensorImpl(const TensorImpl&) = delete;
+    TensorImpl& operator=(const TensorImpl&) = delete;
+
+    Array data;
+    std::shared_ptr<TensorImpl> grad;  ///< null until a backward pass reaches this leaf
+    std::shared_ptr<Node> grad_fn;     ///< null for leaves
+    bool requires_grad = false;
+    std::string name;
+};
+
+}  // namespace detail
+
+/// How a factory builds a tensor: `Tensor::zeros({2, 3}, {.requires_grad = true})`.
+struct TensorOptions {
+    Dtype dtype = Dtype::float32;
+    bool requires_grad = false;
+};
+
+/// Options of `Tensor::backward`.
+struct BackwardOptions {
+    bool retain_graph = false;  ///< keep the graph so that backward can run through it again
+};
+
+/// A cheap, copyable handle to an n-dimensional array of float or double that records the ops
+/// applied to it. Copies alias: `Tensor b = a;` shares values and gradient with `a`.
+class Tensor {
+public:
+    /// An undefined tensor (no values); most methods throw on it. `defined()` tells.
+    Tensor() = default;
+    /// Wraps values; `requires_grad` makes it a leaf that receives a gradient.
+    explicit Tensor(Array values, bool requires_grad = false);
+    template <class T>
+    explicit Tensor(xt::xarray<T> values, bool requires_grad = false)
+        : Tensor(Array(std::move(values)), requires_grad) {}
+
+    /// Tensor of the shape filled with 0 / 1 / `value`.
+    static Tensor zeros(const Shape& shape, TensorOptions options = {});
+    static Tensor ones(const Shape& shape, TensorOptions options = {});
+    static Tensor full(const Shape& shape, double value, TensorOptions options = {});
+    /// 1-D tensor start, start + step, ... up to but excluding end; throws if step is 0.
+    static Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
+    static Tensor arange(double end, TensorOptions options = {});
+    /// Tensor of the shape from row-major values; throws ShapeError if the counts differ.
+    static Tensor from(std::initializer_list<double> values, const Shape& shape, TensorOptions options = {});
+    static Tensor from(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+    static Tensor from(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
+    /// 0-d tensor holding one value.
+    static Tensor scalar(double value, TensorOptions options = {});
+    /// Uniform on [0, 1) / standard normal, from the generator seeded by `manual_seed`.
+    static Tensor rand(const Shape& shape, TensorOptions options = {});
+    static Tensor randn(const Shape& shape, TensorOptions options = {});
+
+    bool defined() const { return impl_ != nullptr; }
+    const Shape& shape() const;
+    /// Extent of one dimension; negative counts from the end. Throws std::out_of_range.
+    std::size_t size(int dim) const;
+    std::size_t dim() const { return shape().size(); }
+    std::size_t numel() const;
+    Dtype dtype() const;
+
+    /// The values; throws DtypeError if the tensor holds the other dtype.
+    template <class T>
+    const xt::xarray<T>& data() const;
+    /// The values, writable (e.g. an optimizer's update); does not record anything.
+    template <class T>
+    xt::xarray<T>& mutable_data();
+    const Array& array() const;
+    Array& mutable_array();
+    /// The only value of a one-element tensor; throws std::invalid_argument otherwise.
+    double item() const;
+    template <class T>
+    T item() const { return static_cast<T>(item()); }
+
+    bool requires_grad() const;
+    /// Makes a leaf start (or stop) recording; throws std::invalid_argument on a non-leaf.
+    Tensor& requires_grad_(bool on = true);
+    /// The accumulated gradient, same shape and dtype; nullopt before any backward reached it.
+    std::optional<Tensor> grad() const;
+    /// Forgets the accumulated gradient (the next backward starts from none).
+    void zero_grad();
+    /// The Node that produced this tensor; null for leaves.
+    const std::shared_ptr<Node>& grad_fn() const;
+    /// True for tensors not produced by a recorded op (user-created, or parameters).
+    bool is_leaf() const { return grad_fn() == nullptr; }
+    /// Optional label, shown by graph diagrams (e.g. "fc1.weight").
+    const std::string& name() const;
+    Tensor& set_name(std::string name);
+
+    /// Back-propagates from this one-element tensor (seed 1): gradients accumulate into the
+    /// leaves. Throws if nothing requires a gradient or the graph was freed by an earlier call.
+    void backward(BackwardOptions options = {}) const;
+    /// Back-propagates `gradient` (same shape and dtype as this tensor).
+    void backward(const Tensor& gradient, BackwardOptions options = {}) const;
+
+    /// Same values, cut from the graph (a new leaf that does not require grad; values copied).
+    Tensor detach() const;
+    /// Converted to `dtype`, recorded (the gradient converts back); returns *this if equal.
+    Tensor to(Dtype dtype) const;
+
+    /// Method forms of the ops in ops/ (see there for shapes and errors).
+    Tensor sum() const;
+    Tensor sum(int axis, bool keepdims = false) const;
+    Tensor mean() const;
+    Tensor mean(int axis, bool keepdims = false) const;
+    Tensor reshape(const std::vector<std::int64_t>& shape) const;
+    Tensor flatten(int start_dim = 0, int end_dim = -1) const;
+    /// Transpose of a tensor of at most 2 dimensions.
+    Tensor T() const;
+
+    /// True if both handles point to the same tensor.
+    bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+    detail::TensorImpl* impl() const { return impl_.get(); }
+
+private:
+    explicit Tensor(std::shared_ptr<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
+    detail::TensorImpl& checked() const;
+    friend struct detail::TensorAccess;
+
+    std::shared_ptr<detail::TensorImpl> impl_;
+};
+
+namespace detail {
+/// Engine-side access to a tensor's shared implementation.
+struct TensorAccess {
+    static const std::shared_ptr<TensorImpl>& impl(const Tensor& t) { return t.impl_; }
+    static Tensor wrap(std::shared_ptr<TensorImpl> impl) { return Tensor(std::move(impl)); }
+};
+}  // namespace detail
+
+/// Prints values, dtype and grad_fn, in the manner of PyTorch: `tensor([1., 2.], requires_grad)`.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+extern template const xt::xarray<float>& Tensor::data<float>() const;
+extern template const xt::xarray<double>& Tensor::data<double>() const;
+extern template xt::xarray<float>& Tensor::mutable_data<float>();
+extern template xt::xarray<double>& Tensor::mutable_data<double>();
+
+}  // namespace xgrad

@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by the op families (not part of the public API).
+
+#include <string_view>
+
+#include "autograd/node.hpp"
+
+namespace xgrad::detail {
+
+/// The element type of an xtensor array or expression.
+template <class E>
+using value_t = typename std::decay_t<E>::value_type;
+
+/// NumPy broadcast of two shapes; throws ShapeError naming `op` and both shapes.
+Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs);
+
+/// Sums a broadcast gradient back down to `shape` (over leading axes and axes where shape has 1).
+Array sum_to(Array grad, const Shape& shape);
+
+/// Axis in [0, ndim) from one in [-ndim, ndim); throws std::invalid_argument naming `op` and shape.
+std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
+
+/// Same shape with `axis` kept as an extent of 1.
+Shape keepdims_shape(const Shape& shape, std::size_t axis);
+
+/// Throws ShapeError "`op`: `what`: lhs (..) vs rhs (..)".
+[[noreturn]] void throw_shapes(std::string_view op, std::string_view what, const Shape& lhs, const Shape& rhs);
+
+}  // namespace xgrad::detail

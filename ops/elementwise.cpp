@@ -1,0 +1,128 @@
+#include "ops/elementwise.hpp"
+
+#include <xtensor/xmath.hpp>
+
+#include "ops/common.hpp"
+
+namespace xgrad {
+
+using detail::sum_to;
+using detail::value_t;
+
+namespace {
+
+// A broadcasting binary op: checks the shapes, then f computes the values; da(c) and db(c)
+// give the operands' gradients at the broadcast shape, summed back here to each operand's shape.
+template <class F, class DA, class DB>
+Tensor binary(std::string name, const Tensor& a, const Tensor& b, F f, DA da, DB db) {
+    detail::broadcast_shapes(name, a.shape(), b.shape());
+    return apply(std::move(name), {a, b},
+        [f](Inputs in) { return map(in[0], in[1], f); },
+        [da, db](const BackwardArgs& c) -> Grads {
+            Grads out(2);
+            if (c.needs[0]) out[0] = sum_to(da(c), shape_of(c.in[0]));
+            if (c.needs[1]) out[1] = sum_to(db(c), shape_of(c.in[1]));
+            return out;
+        });
+}
+
+// A unary op: f(x) computes the values, d(g, x, y) the gradient from the upstream gradient,
+// the input and the output.
+template <class F, class D>
+Tensor unary(std::string name, const Tensor& x, F f, D d) {
+    return apply(std::move(name), {x},
+        [f](Inputs in) { return map(in[0], f); },
+        [d](const BackwardArgs& c) -> Grads { return {map(c.grad, c.in[0], c.out, d)}; });
+}
+
+Tensor scalar_like(const Tensor& t, double v) { return Tensor::scalar(v, {.dtype = t.dtype()}); }
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+    // d(a+b) = (g, g)
+    return binary("add", a, b, [](const auto& x, const auto& y) { return x + y; },
+        [](const BackwardArgs& c) { return c.grad; },
+        [](const BackwardArgs& c) { return c.grad; });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+    // d(a-b) = (g, -g)
+    return binary("sub", a, b, [](const auto& x, const auto& y) { return x - y; },
+        [](const BackwardArgs& c) { return c.grad; },
+        [](const BackwardArgs& c) { return map(c.grad, [](const auto& g) { return -g; }); });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+    // d(a*b) = (g*b, g*a), at the broadcast shape
+    return binary("mul", a, b, [](const auto& x, const auto& y) { return x * y; },
+        [](const BackwardArgs& c) { return map(c.grad, c.in[1], [](const auto& g, const auto& y) { return g * y; }); },
+        [](const BackwardArgs& c) { return map(c.grad, c.in[0], [](const auto& g, const auto& x) { return g * x; }); });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+    // d(a/b) = (g/b, -g*a/b^2)
+    return binary("div", a, b, [](const auto& x, const auto& y) { return x / y; },
+        [](const BackwardArgs& c) { return map(c.grad, c.in[1], [](const auto& g, const auto& y) { return g / y; }); },
+        [](const BackwardArgs& c) {
+            return map(c.grad, c.in[0], c.in[1], [](const auto& g, const auto& x, const auto& y) { return -g * x / (y * y); });
+        });
+}
+
+Tensor neg(const Tensor& x) {
+    return unary("neg", x, [](const auto& v) { return -v; },
+        // d(-x) = -g
+        [](const auto& g, const auto&, const auto&) { return -g; });
+}
+
+Tensor pow(const Tensor& x, double exponent) {
+    return unary("pow", x,
+        [exponent](const auto& v) { return xt::pow(v, static_cast<value_t<decltype(v)>>(exponent)); },
+        // d(x^p) = g * p * x^(p-1); p = 0 gives 0 even at x = 0
+        [exponent](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            auto p = static_cast<T>(exponent);
+            return xt::xarray<T>(exponent == 0 ? xt::xarray<T>(xt::zeros_like(v))
+                                               : xt::xarray<T>(g * p * xt::pow(v, p - T(1))));
+        });
+}
+
+Tensor exp(const Tensor& x) {
+    return unary("exp", x, [](const auto& v) { return xt::exp(v); },
+        // d(e^x) = g * e^x
+        [](const auto& g, const auto&, const auto& y) { return g * y; });
+}
+
+Tensor log(const Tensor& x) {
+    return unary("log", x, [](const auto& v) { return xt::log(v); },
+        // d(ln x) = g / x
+        [](const auto& g, const auto& v, const auto&) { return g / v; });
+}
+
+Tensor sqrt(const Tensor& x) {
+    return unary("sqrt", x, [](const auto& v) { return xt::sqrt(v); },
+        // d(sqrt x) = g / (2 sqrt x)
+        [](const auto& g, const auto&, const auto& y) { return g / (value_t<decltype(y)>(2) * y); });
+}
+
+Tensor abs(const Tensor& x) {
+    return unary("abs", x, [](const auto& v) { return xt::abs(v); },
+        // d|x| = g * sign(x)
+        [](const auto& g, const auto& v, const auto&) { return g * xt::sign(v); });
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_like(b, a), b); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(a, b)); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(b, a), b); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(a, b)); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(b, a), b); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(a, b)); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_like(b, a), b); }
+
+}  // namespace xgrad

@@ -1,0 +1,87 @@
+#include "ops/linalg.hpp"
+
+#include <cblas.h>
+
+#include <numeric>
+
+#include <xtensor/xmanipulation.hpp>
+
+#include "ops/common.hpp"
+
+namespace xgrad {
+
+namespace {
+
+enum class Trans { none, a, b };
+
+// C = op(A)·op(B) for row-major A, B; op transposes the operand named by `t`.
+// a_rows x a_cols and b_rows x b_cols are the stored shapes.
+template <class T>
+xt::xarray<T> gemm(const xt::xarray<T>& A, const xt::xarray<T>& B, Trans t) {
+    const std::size_t ar = A.shape()[0], ac = A.shape()[1], br = B.shape()[0], bc = B.shape()[1];
+    const std::size_t m = t == Trans::a ? ac : ar;
+    const std::size_t k = t == Trans::a ? ar : ac;
+    const std::size_t n = t == Trans::b ? br : bc;
+    xt::xarray<T> C = xt::xarray<T>::from_shape({m, n});
+    if (m == 0 || n == 0) return C;
+    if (k == 0) {
+        C.fill(T(0));
+        return C;
+    }
+    const auto ta = t == Trans::a ? CblasTrans : CblasNoTrans;
+    const auto tb = t == Trans::b ? CblasTrans : CblasNoTrans;
+    const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+    const auto lda = static_cast<blasint>(std::max<std::size_t>(ac, 1));
+    const auto ldb = static_cast<blasint>(std::max<std::size_t>(bc, 1));
+    if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), N);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, A.data(), lda, B.data(), ldb, 0.0, C.data(), N);
+    return C;
+}
+
+Array gemm(const Array& a, const Array& b, Trans t) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = detail::value_t<decltype(x)>;
+        return gemm(x, get<T>(b), t);
+    }, a);
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    if (a.dim() != 2 || b.dim() != 2) detail::throw_shapes("matmul", "expected 2-D operands", a.shape(), b.shape());
+    if (a.shape()[1] != b.shape()[0]) detail::throw_shapes("matmul", "inner dimensions differ", a.shape(), b.shape());
+    return apply("matmul", {a, b},
+        [](Inputs in) { return gemm(in[0], in[1], Trans::none); },
+        [](const BackwardArgs& c) -> Grads {
+            // dA = G·Bᵀ : (M,N)(N,K) -> (M,K)     dB = Aᵀ·G : (K,M)(M,N) -> (K,N)
+            Grads g(2);
+            if (c.needs[0]) g[0] = gemm(c.grad, c.in[1], Trans::b);
+            if (c.needs[1]) g[1] = gemm(c.in[0], c.grad, Trans::a);
+            return g;
+        });
+}
+
+Tensor transpose(const Tensor& x, int dim0, int dim1) {
+    const std::size_t d0 = detail::normalize_axis("transpose", dim0, x.shape());
+    const std::size_t d1 = detail::normalize_axis("transpose", dim1, x.shape());
+    std::vector<std::size_t> perm(x.dim());
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::swap(perm[d0], perm[d1]);
+    auto swap = [perm](const Array& a) { return map(a, [&](const auto& v) { return xt::transpose(v, perm); }); };
+    return apply("transpose", {x},
+        [swap](Inputs in) { return swap(in[0]); },
+        // the gradient of a transpose is the transposed gradient
+        [swap](const BackwardArgs& c) -> Grads { return {swap(c.grad)}; });
+}
+
+Tensor transpose(const Tensor& x) {
+    if (x.dim() > 2)
+        throw ShapeError("transpose: .T() expects at most 2 dimensions, got shape " + shape_str(x.shape()) +
+                         "; use transpose(x, dim0, dim1)");
+    if (x.dim() < 2) return x;  // as PyTorch: a 0-d or 1-d tensor is its own transpose
+    return transpose(x, 0, 1);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "autograd/tensor.hpp"
+
+namespace xgrad {
+
+/// Matrix product of (M, K) and (K, N) -> (M, N) through BLAS.
+/// Throws ShapeError unless both are 2-D with equal inner dimensions, DtypeError on mixed dtypes.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+/// Swaps two dimensions (negative counts from the end); the result is a contiguous copy.
+/// Throws std::invalid_argument for an axis out of range.
+Tensor transpose(const Tensor& x, int dim0, int dim1);
+/// Transpose of a tensor of at most 2 dimensions (x.T()); throws ShapeError for more.
+Tensor transpose(const Tensor& x);
+
+}  // namespace xgrad

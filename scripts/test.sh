@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets everything up, then builds and runs every test twice: a Release build with -Werror, and a
+# build under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on: a leak fails).
+#   usage: scripts/test.sh            (XGRAD_JOBS=N to change the -j2 default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+jobs=${XGRAD_JOBS:-2}
+export OPENBLAS_NUM_THREADS=1  # ctest -j2 on two cores: one BLAS thread per test
+
+echo "== release build (-Werror)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_WERROR=ON
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release -j "$jobs" --output-on-failure
+
+echo "== sanitizer build (address, undefined, leak)"
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXGRAD_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cmake --build build/sanitize -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/sanitize -j "$jobs" --output-on-failure

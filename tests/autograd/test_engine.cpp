@@ -1,0 +1,199 @@
+#include "helpers.hpp"
+
+#include <thread>
+
+using namespace xgrad;
+using xgrad::test::array;
+using xgrad::test::param;
+
+TEST_CASE("fan-out: a tensor used twice gets both contributions", "[engine]") {
+    auto x = param({1, -2, 3}, {3});
+    (x * x).sum().backward();  // d/dx x^2 = 2x
+    CHECK_VALUES(*x.grad(), array({2, -4, 6}, {3}));
+    auto y = param({1, 2}, {2});
+    (y + y + y).sum().backward();
+    CHECK_VALUES(*y.grad(), array({3, 3}, {2}));
+}
+
+TEST_CASE("diamond graph: two paths from x meet again", "[engine]") {
+    auto x = param({0.5, -1}, {2});
+    auto a = x * 2.0;
+    auto b = exp(x);
+    (a * b).sum().backward();  // d/dx 2x e^x = 2 e^x + 2x e^x
+    auto e = xt::exp(array({0.5, -1}, {2}));
+    CHECK_VALUES(*x.grad(), xt::xarray<double>(2 * e + 2 * array({0.5, -1}, {2}) * e));
+}
+
+TEST_CASE("gradients accumulate across backward calls until zero_grad", "[engine]") {
+    auto x = param({1, 2}, {2});
+    (x * 3.0).sum().backward();
+    (x * 3.0).sum().backward();
+    CHECK_VALUES(*x.grad(), array({6, 6}, {2}));
+    x.zero_grad();
+    CHECK_FALSE(x.grad());
+    (x * 3.0).sum().backward();
+    CHECK_VALUES(*x.grad(), array({3, 3}, {2}));
+}
+
+TEST_CASE("retain_graph allows a second backward; without it the second one throws", "[engine][errors]") {
+    auto x = param({1, 2}, {2});
+    auto y = (x * x).sum();
+    y.backward({.retain_graph = true});
+    y.backward();
+    CHECK_VALUES(*x.grad(), array({4, 8}, {2}));
+    CHECK_THROWS_WITH(y.backward(), Catch::Contains("backward through the graph a second time") &&
+                                        Catch::Contains("retain_graph"));
+    CHECK_VALUES(*x.grad(), array({4, 8}, {2}));  // the failed call changed nothing
+}
+
+TEST_CASE("a node is recorded only when grad mode is on and an input requires grad", "[engine]") {
+    auto a = Tensor::ones({2});
+    auto b = Tensor::ones({2});
+    auto c = a + b;
+    CHECK_FALSE(c.requires_grad());
+    CHECK(c.grad_fn() == nullptr);
+    auto x = Tensor::ones({2}, {.requires_grad = true});
+    CHECK((a + x).grad_fn() != nullptr);
+    {
+        NoGradGuard guard;
+        CHECK_FALSE(is_grad_enabled());
+        auto y = x * 2.0;
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.grad_fn() == nullptr);
+        bool other_thread_enabled = false;
+        std::thread([&] { other_thread_enabled = is_grad_enabled(); }).join();
+        CHECK(other_thread_enabled);  // grad mode is per thread
+    }
+    CHECK(is_grad_enabled());
+    CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("detach cuts the graph", "[engine]") {
+    auto x = param({2, 3}, {2});
+    auto d = x.detach();
+    CHECK_FALSE(d.requires_grad());
+    CHECK(d.is_leaf());
+    CHECK_FALSE(d.is_same(x));
+    (x * d).sum().backward();  // only the non-detached path: d/dx (x * c) = c
+    CHECK_VALUES(*x.grad(), array({2, 3}, {2}));
+}
+
+TEST_CASE("backward seeds: implicit for one element, explicit otherwise", "[engine][errors]") {
+    auto x = param({1, 2, 3}, {3});
+    auto y = x * 2.0;
+    CHECK_THROWS_WITH(y.backward(), Catch::Contains("only for one-element tensors") && Catch::Contains("(3)"));
+    CHECK_THROWS_AS(y.backward(Tensor::ones({2}, {.dtype = float64})), ShapeError);
+    CHECK_THROWS_WITH(y.backward(Tensor::ones({3})), Catch::Contains("gradient float32 (3)") &&
+                                                          Catch::Contains("tensor float64 (3)"));
+    y.backward(Tensor::from({1, 10, 100}, {3}, {.dtype = float64}));
+    CHECK_VALUES(*x.grad(), array({2, 20, 200}, {3}));
+
+    auto leaf = param({5}, {1});
+    leaf.backward();
+    CHECK_VALUES(*leaf.grad(), array({1}, {1}));
+    CHECK_THROWS_WITH(Tensor::ones({1}).backward(), Catch::Contains("does not require grad"));
+}
+
+TEST_CASE("inputs that do not require grad receive none", "[engine]") {
+    auto x = param({1, 2}, {2});
+    auto c = Tensor::from({3, 4}, {2}, {.dtype = float64});
+    (x * c).sum().backward();
+    CHECK(x.grad());
+    CHECK_FALSE(c.grad());
+}
+
+TEST_CASE("the graph is freed after backward and holds no cycles", "[engine]") {
+    auto x = param({1, 2}, {2});
+    std::weak_ptr<Node> inner;
+    Tensor y;
+    {
+        auto h = exp(x * 2.0);
+        inner = h.grad_fn();
+        y = h.sum();
+    }
+    REQUIRE_FALSE(inner.expired());  // kept alive by y's node, which owns h
+    y.backward();
+    CHECK(inner.expired());  // backward released y's node's operands, and nothing else held h
+    CHECK(y.grad_fn()->released());
+
+    // Without backward, dropping the root frees everything: no node owns its own output.
+    {
+        auto h = exp(x * 2.0);
+        inner = h.grad_fn();
+        auto z = h.sum();
+        std::weak_ptr<Node> root = z.grad_fn();
+        h = Tensor();
+        REQUIRE_FALSE(inner.expired());
+        z = Tensor();
+        CHECK(root.expired());
+        CHECK(inner.expired());
+    }
+}
+
+TEST_CASE("a 100,000-op chain back-propagates and is destroyed without recursion", "[engine]") {
+    auto x = param({1}, {1});
+    {
+        Tensor y = x;
+        for (int i = 0; i < 100000; ++i) y = y + 1.0;
+        y.backward();
+    }
+    CHECK_VALUES(*x.grad(), array({1}, {1}));
+    std::weak_ptr<Node> first;
+    {
+        Tensor y = x * 1.0;
+        first = y.grad_fn();
+        for (int i = 0; i < 100000; ++i) y = y * 1.0;
+    }  // dropping the chain without backward must not overflow the stack either
+    CHECK(first.expired());
+}
+
+namespace {
+
+// A user-defined op: cube(x) = x^3, with its own forward and backward.
+Tensor cube(const Tensor& x, double wrong_factor = 1.0) {
+    return apply("cube", {x},
+        [](Inputs in) { return map(in[0], [](const auto& v) { return v * v * v; }); },
+        [wrong_factor](const BackwardArgs& c) -> Grads {
+            // d(x^3) = 3 x^2 g
+            return {map(c.grad, c.in[0], [wrong_factor](const auto& g, const auto& v) {
+                using T = typename std::decay_t<decltype(v)>::value_type;
+                return g * T(3 * wrong_factor) * v * v;
+            })};
+        });
+}
+
+}  // namespace
+
+TEST_CASE("a user-defined op works like a built-in one", "[engine][gradcheck]") {
+    auto x = param({1, -2}, {2});
+    auto y = cube(x);
+    CHECK(y.grad_fn()->name() == "cube");
+    CHECK_VALUES(y, array({1, -8}, {2}));
+    y.sum().backward();
+    CHECK_VALUES(*x.grad(), array({3, 12}, {2}));
+    CHECK_GRADCHECK([](const auto& in) { return cube(in[0]).sum(); }, {test::randn64({3, 2}, 4)});
+    auto wrong = gradcheck([](const auto& in) { return cube(in[0], 0.5); }, {test::randn64({3}, 5)});
+    CHECK_FALSE(wrong.ok);
+    CHECK(wrong.failure.find("Jacobian mismatch") != std::string::npos);
+}
+
+TEST_CASE("a backward that returns a wrongly shaped gradient is caught by the engine", "[engine][errors]") {
+    auto x = param({1, 2}, {2});
+    auto y = apply("broken", {x}, [](Inputs in) { return in[0]; },
+                   [](const BackwardArgs&) -> Grads { return {Array(xt::xarray<double>::from_shape({3}))}; });
+    CHECK_THROWS_AS(y.sum().backward(), std::logic_error);
+    auto z = apply("broken", {x}, [](Inputs in) { return in[0]; },
+                   [](const BackwardArgs&) -> Grads { return {Array(xt::xarray<double>::from_shape({3}))}; });
+    CHECK_THROWS_WITH(z.sum().backward(), Catch::Contains("backward of 'broken' returned a gradient of float64 (3) "
+                                                          "for operand 0 of float64 (2)"));
+    auto w = apply("short", {x, x}, [](Inputs in) { return in[0]; },
+                   [](const BackwardArgs& c) -> Grads { return {c.grad}; });
+    CHECK_THROWS_WITH(w.sum().backward(), Catch::Contains("returned 1 gradients for 2 operands"));
+}
+
+TEST_CASE("ops on mixed dtypes are an error that says so", "[engine][errors]") {
+    auto a = Tensor::ones({2});
+    auto b = Tensor::ones({2}, {.dtype = float64});
+    CHECK_THROWS_AS(a + b, DtypeError);
+    CHECK_THROWS_WITH(a * b, Catch::Contains("mul: operands have different dtypes: float32 (2) vs float64 (2)"));
+}

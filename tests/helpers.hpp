@@ -1,0 +1,60 @@
+#pragma once
+// Small helpers shared by the tests.
+
+#include <catch2/catch.hpp>
+#include <xtensor/xarray.hpp>
+#include <xtensor/xmath.hpp>
+
+#include <sstream>
+#include <string>
+
+#include "xgrad.hpp"
+
+namespace xgrad::test {
+
+/// Values of a tensor as double, whatever its dtype.
+inline xt::xarray<double> values(const Tensor& t) {
+    return std::visit([](const auto& a) { return xt::xarray<double>(xt::cast<double>(a)); }, t.array());
+}
+
+/// Row-major values and shape as a double array.
+inline xt::xarray<double> array(std::initializer_list<double> v, const Shape& shape) {
+    return Tensor::from(v, shape, {.dtype = float64}).data<double>();
+}
+
+/// A float64 leaf that requires grad.
+inline Tensor param(std::initializer_list<double> v, const Shape& shape) {
+    return Tensor::from(v, shape, {.dtype = float64, .requires_grad = true});
+}
+
+/// A float64 leaf with values drawn from a seeded standard normal, requiring grad.
+inline Tensor randn64(const Shape& shape, std::uint64_t seed) {
+    manual_seed(seed);
+    return Tensor::randn(shape, {.dtype = float64, .requires_grad = true});
+}
+
+inline std::string str(const auto& v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+}  // namespace xgrad::test
+
+/// Checks that gradcheck passes, printing its report when it does not.
+#define CHECK_GRADCHECK(fn, ...)                                         \
+    do {                                                                 \
+        auto gc_result_ = ::xgrad::gradcheck(fn, __VA_ARGS__);           \
+        INFO(gc_result_);                                                \
+        CHECK(gc_result_.ok);                                            \
+    } while (0)
+
+/// Values of a tensor equal (within tolerance) the expected array, shapes included.
+#define CHECK_VALUES(t, expected)                                                   \
+    do {                                                                            \
+        auto got_ = ::xgrad::test::values(t);                                       \
+        xt::xarray<double> want_ = (expected);                                      \
+        INFO("got " << ::xgrad::test::str(t));                                      \
+        CHECK(got_.shape() == want_.shape());                                       \
+        CHECK((got_.shape() == want_.shape() && xt::allclose(got_, want_, 1e-6, 1e-6))); \
+    } while (0)

@@ -1,0 +1,73 @@
+#include "helpers.hpp"
+
+using namespace xgrad;
+using xgrad::test::array;
+using xgrad::test::param;
+using xgrad::test::randn64;
+
+TEST_CASE("matmul values", "[linalg]") {
+    auto a = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
+    auto b = Tensor::from({7, 8, 9, 10, 11, 12}, {3, 2});
+    // [[1*7+2*9+3*11, 1*8+2*10+3*12], [4*7+5*9+6*11, 4*8+5*10+6*12]]
+    CHECK_VALUES(matmul(a, b), array({58, 64, 139, 154}, {2, 2}));
+    CHECK(matmul(a, b).dtype() == float32);
+    CHECK_VALUES(matmul(a.to(float64), b.to(float64)), array({58, 64, 139, 154}, {2, 2}));
+    // an empty inner dimension gives zeros, as in PyTorch
+    CHECK_VALUES(matmul(Tensor::ones({2, 0}), Tensor::ones({0, 3})), xt::zeros<double>({2, 3}));
+    CHECK(matmul(Tensor::ones({0, 4}), Tensor::ones({4, 3})).shape() == Shape{0, 3});
+}
+
+TEST_CASE("matmul gradients, alone and with a broadcast bias", "[linalg][gradcheck]") {
+    auto x = randn64({5, 3}, 1);
+    auto w = randn64({3, 4}, 2);
+    auto b = randn64({4}, 3);
+    CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {x, w});
+    CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]) + in[2]; }, {x, w, b});
+    CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[0].T()); }, {x});
+    // by hand: d/dW sum(xW) = xᵀ·1, d/dx = 1·Wᵀ
+    auto xs = param({1, 2, 3, 4}, {2, 2});
+    auto ws = param({1, 0, 0, 2}, {2, 2});
+    matmul(xs, ws).sum().backward();
+    CHECK_VALUES(*ws.grad(), array({4, 4, 6, 6}, {2, 2}));
+    CHECK_VALUES(*xs.grad(), array({1, 2, 1, 2}, {2, 2}));
+    // only the operand that requires grad gets one
+    auto c = Tensor::ones({2, 2}, {.dtype = float64});
+    auto v = param({1, 2, 3, 4}, {2, 2});
+    matmul(c, v).sum().backward();
+    CHECK_FALSE(c.grad());
+    CHECK(v.grad());
+}
+
+TEST_CASE("float32 matmul agrees with float64", "[linalg]") {
+    manual_seed(5);
+    auto a = Tensor::randn({17, 33});
+    auto b = Tensor::randn({33, 9});
+    auto f32 = test::values(matmul(a, b));
+    auto f64 = test::values(matmul(a.to(float64), b.to(float64)));
+    CHECK(xt::allclose(f32, f64, 1e-4, 1e-4));
+}
+
+TEST_CASE("transpose values and gradients", "[linalg][gradcheck]") {
+    auto a = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
+    CHECK_VALUES(a.T(), array({1, 4, 2, 5, 3, 6}, {3, 2}));
+    CHECK_VALUES(transpose(a, -1, 0), array({1, 4, 2, 5, 3, 6}, {3, 2}));
+    auto v = Tensor::from({1, 2}, {2});
+    CHECK(v.T().is_same(v));
+    auto t3 = Tensor::arange(24).reshape({2, 3, 4});
+    auto s = transpose(t3, 0, 2);
+    CHECK(s.shape() == Shape{4, 3, 2});
+    CHECK(s.data<float>()(3, 1, 0) == t3.data<float>()(0, 1, 3));
+    CHECK_GRADCHECK([](const auto& in) { return in[0].T() * in[1]; }, {randn64({3, 2}, 1), randn64({2, 3}, 2)});
+    CHECK_GRADCHECK([](const auto& in) { return transpose(in[0], 1, 2); }, {randn64({2, 3, 4}, 3)});
+}
+
+TEST_CASE("linalg ops reject bad operands with both shapes", "[linalg][errors]") {
+    CHECK_THROWS_AS(matmul(Tensor::ones({2, 3}), Tensor::ones({4, 5})), ShapeError);
+    CHECK_THROWS_WITH(matmul(Tensor::ones({2, 3}), Tensor::ones({4, 5})),
+                      "matmul: inner dimensions differ: lhs (2, 3) vs rhs (4, 5)");
+    CHECK_THROWS_WITH(matmul(Tensor::ones({3}), Tensor::ones({3, 2})),
+                      "matmul: expected 2-D operands: lhs (3) vs rhs (3, 2)");
+    CHECK_THROWS_AS(matmul(Tensor::ones({2, 2}), Tensor::ones({2, 2}, {.dtype = float64})), DtypeError);
+    CHECK_THROWS_WITH(Tensor::ones({2, 3, 4}).T(), Catch::Contains("at most 2 dimensions, got shape (2, 3, 4)"));
+    CHECK_THROWS_WITH(transpose(Tensor::ones({2, 3}), 0, 2), "transpose: axis 2 is out of range for shape (2, 3) (2 dimensions)");
+}

@@ -1,0 +1,41 @@
+#include "helpers.hpp"
+
+using namespace xgrad;
+using xgrad::test::array;
+using xgrad::test::randn64;
+
+TEST_CASE("reshape and flatten keep row-major order", "[shape]") {
+    auto a = Tensor::arange(6);
+    auto r = reshape(a, {2, 3});
+    CHECK_VALUES(r, array({0, 1, 2, 3, 4, 5}, {2, 3}));
+    CHECK(reshape(a, {3, -1}).shape() == Shape{3, 2});
+    CHECK(reshape(a, {-1}).shape() == Shape{6});
+    CHECK(reshape(Tensor::scalar(3), {1, 1}).shape() == Shape{1, 1});
+    auto t = Tensor::zeros({2, 3, 4, 5});
+    CHECK(flatten(t).shape() == Shape{120});
+    CHECK(flatten(t, 1).shape() == Shape{2, 60});
+    CHECK(flatten(t, 1, 2).shape() == Shape{2, 12, 5});
+    CHECK(t.flatten(-2).shape() == Shape{2, 3, 20});
+    CHECK(flatten(Tensor::scalar(2)).shape() == Shape{1});
+    CHECK_VALUES(flatten(r), array({0, 1, 2, 3, 4, 5}, {6}));
+}
+
+TEST_CASE("shape op gradients", "[shape][gradcheck]") {
+    auto x = randn64({2, 3, 2}, 3);
+    auto w = randn64({3, 4}, 4);
+    CHECK_GRADCHECK([](const auto& in) { return reshape(in[0], {3, -1}) * 2.0; }, {x});
+    CHECK_GRADCHECK([](const auto& in) { return matmul(reshape(in[0], {4, 3}), in[1]); }, {x, w});
+    CHECK_GRADCHECK([](const auto& in) { return flatten(in[0], 1) * flatten(in[0], 1); }, {x});
+}
+
+TEST_CASE("shape ops reject impossible shapes", "[shape][errors]") {
+    auto a = Tensor::zeros({2, 3});
+    CHECK_THROWS_AS(reshape(a, {4, 2}), ShapeError);
+    CHECK_THROWS_WITH(reshape(a, {4, 2}),
+                      "reshape: element counts differ: cannot reshape (2, 3) (6 elements) into (4, 2)");
+    CHECK_THROWS_WITH(reshape(a, {-1, -1}), Catch::StartsWith("reshape: only one dimension can be -1"));
+    CHECK_THROWS_WITH(reshape(a, {4, -1}), Catch::StartsWith("reshape: the -1 extent cannot be inferred"));
+    CHECK_THROWS_WITH(reshape(a, {-2, 3}), Catch::StartsWith("reshape: negative extent -2"));
+    CHECK_THROWS_WITH(flatten(a, 1, 0), "flatten: start_dim 1 comes after end_dim 0 for shape (2, 3)");
+    CHECK_THROWS_WITH(flatten(a, 2), Catch::StartsWith("flatten: axis 2 is out of range"));
+}
