@@ -61,6 +61,24 @@ std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape) {
     return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
 }
 
+AxisSplit split_axis(const Shape& shape, std::size_t axis) {
+    AxisSplit s;
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        if (d < axis) s.outer *= shape[d];
+        else if (d == axis) s.n = shape[d];
+        else s.inner *= shape[d];
+    }
+    return s;
+}
+
+Shape reduced_shape(const Shape& shape, std::size_t axis, bool keepdims) {
+    if (keepdims) return keepdims_shape(shape, axis);
+    Shape s;
+    for (std::size_t d = 0; d < shape.size(); ++d)
+        if (d != axis) s.push_back(shape[d]);
+    return s;
+}
+
 Shape keepdims_shape(const Shape& shape, std::size_t axis) {
     Shape s = shape;
     s[axis] = 1;

@@ -23,6 +23,25 @@ std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
 /// Same shape with `axis` kept as an extent of 1.
 Shape keepdims_shape(const Shape& shape, std::size_t axis);
 
+/// A unary op: f(x) computes the values, d(g, x, y) the gradient from the upstream gradient,
+/// the input and the output; both are generic over the element type.
+template <class F, class D>
+Tensor unary(std::string name, const Tensor& x, F f, D d) {
+    return apply(std::move(name), {x},
+        [f](Inputs in) { return map(in[0], f); },
+        [d](const BackwardArgs& c) -> Grads { return {map(c.grad, c.in[0], c.out, d)}; });
+}
+
+/// A shape seen as (outer, n, inner) around one axis: element (o, k, i) sits at
+/// (o * n + k) * inner + i in row-major order.
+struct AxisSplit {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+AxisSplit split_axis(const Shape& shape, std::size_t axis);
+
+/// The shape without `axis`, or with it kept as extent 1.
+Shape reduced_shape(const Shape& shape, std::size_t axis, bool keepdims);
+
 /// Throws ShapeError "`op`: `what`: lhs (..) vs rhs (..)".
 [[noreturn]] void throw_shapes(std::string_view op, std::string_view what, const Shape& lhs, const Shape& rhs);
 

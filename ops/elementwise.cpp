@@ -7,6 +7,7 @@
 namespace xgrad {
 
 using detail::sum_to;
+using detail::unary;
 using detail::value_t;
 
 namespace {
@@ -24,15 +25,6 @@ Tensor binary(std::string name, const Tensor& a, const Tensor& b, F f, DA da, DB
             if (c.needs[1]) out[1] = sum_to(db(c), shape_of(c.in[1]));
             return out;
         });
-}
-
-// A unary op: f(x) computes the values, d(g, x, y) the gradient from the upstream gradient,
-// the input and the output.
-template <class F, class D>
-Tensor unary(std::string name, const Tensor& x, F f, D d) {
-    return apply(std::move(name), {x},
-        [f](Inputs in) { return map(in[0], f); },
-        [d](const BackwardArgs& c) -> Grads { return {map(c.grad, c.in[0], c.out, d)}; });
 }
 
 Tensor scalar_like(const Tensor& t, double v) { return Tensor::scalar(v, {.dtype = t.dtype()}); }

@@ -7,37 +7,17 @@
 
 namespace xgrad {
 
+using detail::AxisSplit;
+using detail::reduced_shape;
+using detail::split_axis;
 using detail::value_t;
 
 namespace {
 
-// A tensor seen as (outer, n, inner) around the reduced axis.
-struct Split {
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-Split split(const Shape& shape, std::size_t axis) {
-    Split s;
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-        if (d < axis) s.outer *= shape[d];
-        else if (d == axis) s.n = shape[d];
-        else s.inner *= shape[d];
-    }
-    return s;
-}
-
-Shape reduced_shape(const Shape& shape, std::size_t axis, bool keepdims) {
-    if (keepdims) return detail::keepdims_shape(shape, axis);
-    Shape s;
-    for (std::size_t d = 0; d < shape.size(); ++d)
-        if (d != axis) s.push_back(shape[d]);
-    return s;
-}
-
 // out[o, i] = scale * sum_k x[o, k, i]
 template <class T>
 xt::xarray<T> sum_axis(const xt::xarray<T>& x, std::size_t axis, bool keepdims, double scale) {
-    const Split s = split(x.shape(), axis);
+    const AxisSplit s = split_axis(x.shape(), axis);
     xt::xarray<T> out = xt::zeros<T>(reduced_shape(x.shape(), axis, keepdims));
     const T* src = x.data();
     T* dst = out.data();
@@ -52,7 +32,7 @@ xt::xarray<T> sum_axis(const xt::xarray<T>& x, std::size_t axis, bool keepdims, 
 // g of shape (outer, inner) copied along the axis to x's shape (outer, n, inner), times scale.
 template <class T>
 xt::xarray<T> expand_axis(const xt::xarray<T>& g, const Shape& shape, std::size_t axis, double scale) {
-    const Split s = split(shape, axis);
+    const AxisSplit s = split_axis(shape, axis);
     xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
     const T* src = g.data();
     T* dst = out.data();
@@ -65,7 +45,7 @@ xt::xarray<T> expand_axis(const xt::xarray<T>& g, const Shape& shape, std::size_
 
 // Index of the first maximal element of each (o, :, i) slice, row-major over (outer, inner).
 template <class T>
-std::vector<std::size_t> argmax_axis(const xt::xarray<T>& x, const Split& s) {
+std::vector<std::size_t> argmax_axis(const xt::xarray<T>& x, const AxisSplit& s) {
     std::vector<std::size_t> idx(s.outer * s.inner, 0);
     const T* src = x.data();
     for (std::size_t o = 0; o < s.outer; ++o)
@@ -140,7 +120,7 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
         [ax, keepdims](Inputs in) {
             return std::visit([&](const auto& v) -> Array {
                 using T = value_t<decltype(v)>;
-                const Split s = split(v.shape(), ax);
+                const AxisSplit s = split_axis(v.shape(), ax);
                 auto idx = argmax_axis(v, s);
                 xt::xarray<T> out = xt::xarray<T>::from_shape(reduced_shape(v.shape(), ax, keepdims));
                 for (std::size_t o = 0; o < s.outer; ++o)
@@ -153,7 +133,7 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
         [ax](const BackwardArgs& c) -> Grads {
             return {std::visit([&](const auto& x_) -> Array {
                 using T = value_t<decltype(x_)>;
-                const Split s = split(x_.shape(), ax);
+                const AxisSplit s = split_axis(x_.shape(), ax);
                 auto idx = argmax_axis(x_, s);
                 const T* g = get<T>(c.grad).data();
                 xt::xarray<T> out = xt::zeros<T>(x_.shape());
@@ -171,7 +151,7 @@ xt::xarray<std::size_t> argmax(const Tensor& x, int axis, bool keepdims) {
         throw std::invalid_argument("argmax: cannot reduce over axis " + std::to_string(axis) +
                                     " of extent 0 in shape " + shape_str(x.shape()));
     return std::visit([&](const auto& v) {
-        auto idx = argmax_axis(v, split(v.shape(), ax));
+        auto idx = argmax_axis(v, split_axis(v.shape(), ax));
         xt::xarray<std::size_t> out = xt::xarray<std::size_t>::from_shape(reduced_shape(v.shape(), ax, keepdims));
         std::copy(idx.begin(), idx.end(), out.begin());
         return out;
