@@ -43,6 +43,9 @@ inline const Shape& shape_of(const Array& a) {
 /// "(2, 3)"; "()" for a 0-d shape.
 std::string shape_str(std::span<const std::size_t> shape);
 
+/// A number as the shortest readable text: "0.25", "1e-06", "3".
+std::string number_str(double value);
+
 /// Thrown for operands whose shapes an op cannot take; the message names the op and the shapes.
 class ShapeError : public std::invalid_argument {
 public:

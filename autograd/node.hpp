@@ -70,6 +70,9 @@ private:
 Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
 
 /// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
+/// The result is evaluated after f returns: f may return a lazy xtensor expression of its
+/// arguments and of temporaries, but never one that refers to f's own local variables
+/// (evaluate those into an xt::xarray inside f, or they dangle).
 template <class F>
 Array map(const Array& a, F&& f) {
     return std::visit([&](const auto& x) -> Array {

@@ -26,6 +26,12 @@ std::string shape_str(std::span<const std::size_t> shape) {
     return s + ")";
 }
 
+std::string number_str(double value) {
+    std::ostringstream s;
+    s << value;
+    return s.str();
+}
+
 namespace {
 
 template <class T, class Fill>
@@ -85,8 +91,7 @@ Tensor Tensor::scalar(double value, TensorOptions options) { return full(Shape{}
 Tensor Tensor::arange(double start, double end, double step, TensorOptions options) {
     if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
         throw std::invalid_argument("arange: step must be non-zero and bounds finite, got start " +
-                                    std::to_string(start) + ", end " + std::to_string(end) +
-                                    ", step " + std::to_string(step));
+                                    number_str(start) + ", end " + number_str(end) + ", step " + number_str(step));
     double count = std::ceil((end - start) / step);
     auto n = static_cast<std::size_t>(count > 0 ? count : 0);
     return dispatch(options.dtype, [&](auto zero) {

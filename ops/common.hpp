@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the op families (not part of the public API).
 
+#include <cmath>
 #include <string_view>
 
 #include "autograd/node.hpp"
@@ -30,6 +31,14 @@ Tensor unary(std::string name, const Tensor& x, F f, D d) {
     return apply(std::move(name), {x},
         [f](Inputs in) { return map(in[0], f); },
         [d](const BackwardArgs& c) -> Grads { return {map(c.grad, c.in[0], c.out, d)}; });
+}
+
+/// 1 / (1 + e^-v) without overflow: e^-|v| never overflows, and for v < 0 the form
+/// e / (1 + e) keeps tiny results exact.
+template <class T>
+T stable_sigmoid(T v) {
+    const T e = std::exp(-std::abs(v));
+    return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
 /// A shape seen as (outer, n, inner) around one axis: element (o, k, i) sits at

@@ -1,0 +1,259 @@
+#include "ops/activation.hpp"
+
+#include <cmath>
+#include <numbers>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "ops/common.hpp"
+
+namespace xgrad {
+
+using detail::stable_sigmoid;
+using detail::unary;
+using detail::value_t;
+
+namespace {
+
+// Applies s(v) to every element of an array into a new array of the same type (a plain loop:
+// the stable forms below branch per element).
+template <class A, class S>
+A each(const A& a, S s) {
+    A out = A::from_shape(a.shape());
+    auto* dst = out.data();
+    const auto* src = a.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) dst[i] = s(src[i]);
+    return out;
+}
+
+// Elements per (sample, channel) pair: the product of the extents after dimension 1.
+std::size_t prelu_inner(const Shape& shape) {
+    std::size_t inner = 1;
+    for (std::size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
+    return inner;
+}
+
+}  // namespace
+
+Tensor identity(const Tensor& x) {
+    return unary("identity", x, [](const auto& v) { return v; },
+        // d x = g
+        [](const auto& g, const auto&, const auto&) { return g; });
+}
+
+Tensor step(const Tensor& x) {
+    return unary("step", x,
+        [](const auto& v) { return each(v, [](auto e) { return e > 0 ? decltype(e)(1) : decltype(e)(0); }); },
+        // flat on both sides of the jump: the gradient is 0 everywhere
+        [](const auto& g, const auto&, const auto&) { return xt::zeros_like(g); });
+}
+
+Tensor sigmoid(const Tensor& x) {
+    return unary("sigmoid", x, [](const auto& v) { return each(v, [](auto e) { return stable_sigmoid(e); }); },
+        // dσ = g σ (1 - σ)
+        [](const auto& g, const auto&, const auto& y) { return g * y * (value_t<decltype(y)>(1) - y); });
+}
+
+Tensor tanh(const Tensor& x) {
+    return unary("tanh", x, [](const auto& v) { return xt::tanh(v); },
+        // d tanh = g (1 - tanh²)
+        [](const auto& g, const auto&, const auto& y) { return g * (value_t<decltype(y)>(1) - y * y); });
+}
+
+Tensor relu(const Tensor& x) {
+    return unary("relu", x, [](const auto& v) { return each(v, [](auto e) { return e > 0 ? e : decltype(e)(0); }); },
+        // d relu = g where x > 0, else 0 (0 at x = 0)
+        [](const auto& g, const auto& v, const auto&) { return xt::where(v > 0, g, value_t<decltype(v)>(0)); });
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+    return unary("leaky_relu", x,
+        [negative_slope](const auto& v) {
+            using T = value_t<decltype(v)>;
+            const auto s = static_cast<T>(negative_slope);
+            return each(v, [s](T e) { return e > 0 ? e : s * e; });
+        },
+        // d = g where x > 0, else slope * g (slope at x = 0)
+        [negative_slope](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            return xt::where(v > 0, g, static_cast<T>(negative_slope) * g);
+        });
+}
+
+Tensor prelu(const Tensor& x, const Tensor& alpha) {
+    const std::size_t channels = x.dim() >= 2 ? x.shape()[1] : 1;
+    if (alpha.dim() > 1 || (alpha.numel() != 1 && (x.dim() < 2 || alpha.numel() != channels)))
+        throw ShapeError("prelu: alpha " + shape_str(alpha.shape()) + " must hold one shared slope or one per channel "
+                         "(dimension 1 of x, " + (x.dim() >= 2 ? std::to_string(channels) : std::string("none")) +
+                         "): x " + shape_str(x.shape()));
+    // alpha[c] applies to the elements of channel c = (flat index / inner) % channels,
+    // or to every element when it holds one slope.
+    return apply("prelu", {x, alpha},
+        [](Inputs in) {
+            return std::visit([&](const auto& v) -> Array {
+                using T = value_t<decltype(v)>;
+                const auto& a = get<T>(in[1]);
+                const std::size_t c = a.size(), inner = prelu_inner(v.shape());
+                auto out = v;
+                for (std::size_t i = 0; i < v.size(); ++i)
+                    if (!(v.data()[i] > 0)) out.data()[i] = a.data()[c == 1 ? 0 : (i / inner) % c] * v.data()[i];
+                return out;
+            }, in[0]);
+        },
+        // dx = g where x > 0, else alpha g;  dalpha[c] = Σ g x over channel c where x <= 0
+        [](const BackwardArgs& c) -> Grads {
+            return std::visit([&](const auto& v) -> Grads {
+                using T = value_t<decltype(v)>;
+                const auto& a = get<T>(c.in[1]);
+                const auto& g = get<T>(c.grad);
+                const std::size_t nc = a.size(), inner = prelu_inner(v.shape());
+                xt::xarray<T> dx = g;
+                xt::xarray<T> da = xt::zeros<T>(a.shape());
+                for (std::size_t i = 0; i < v.size(); ++i) {
+                    if (v.data()[i] > 0) continue;
+                    const std::size_t ch = nc == 1 ? 0 : (i / inner) % nc;
+                    dx.data()[i] = a.data()[ch] * g.data()[i];
+                    da.data()[ch] += g.data()[i] * v.data()[i];
+                }
+                Grads out(2);
+                if (c.needs[0]) out[0] = std::move(dx);
+                if (c.needs[1]) out[1] = std::move(da);
+                return out;
+            }, c.in[0]);
+        });
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+    return unary("elu", x,
+        [alpha](const auto& v) {
+            using T = value_t<decltype(v)>;
+            const auto a = static_cast<T>(alpha);
+            return each(v, [a](T e) { return e > 0 ? e : a * std::expm1(e); });
+        },
+        // d = g where x > 0, else alpha e^x g
+        [alpha](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            return xt::where(v > 0, g, static_cast<T>(alpha) * xt::exp(v) * g);
+        });
+}
+
+Tensor gelu(const Tensor& x, GeluApproximation approximate) {
+    if (approximate == GeluApproximation::tanh) {
+        return unary("gelu_tanh", x,
+            [](const auto& v) {
+                using T = value_t<decltype(v)>;
+                const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
+                return xt::xarray<T>(T(0.5) * v * (T(1) + xt::tanh(k * (v + c * v * v * v))));
+            },
+            // with u = k (x + c x³), t = tanh u: d = g (0.5 (1 + t) + 0.5 x (1 - t²) k (1 + 3 c x²))
+            [](const auto& g, const auto& v, const auto&) {
+                using T = value_t<decltype(v)>;
+                const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
+                xt::xarray<T> t = xt::tanh(k * (v + c * v * v * v));
+                return xt::xarray<T>(g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v)));
+            });
+    }
+    return unary("gelu", x,
+        [](const auto& v) {
+            using T = value_t<decltype(v)>;
+            return T(0.5) * v * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2)));
+        },
+        // d = g (Φ(x) + x φ(x)),  Φ(x) = (1 + erf(x / √2)) / 2,  φ(x) = e^(-x²/2) / √(2π)
+        [](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+            return xt::xarray<T>(g * (T(0.5) * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2))) +
+                                      v * inv_sqrt_2pi * xt::exp(T(-0.5) * v * v)));
+        });
+}
+
+Tensor silu(const Tensor& x) {
+    return unary("silu", x, [](const auto& v) { return each(v, [](auto e) { return e * stable_sigmoid(e); }); },
+        // d = g σ (1 + x (1 - σ))
+        [](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            auto s = each(v, [](T e) { return stable_sigmoid(e); });
+            return xt::xarray<T>(g * s * (T(1) + v * (T(1) - s)));
+        });
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+    if (!(beta > 0))
+        throw std::invalid_argument("softplus: beta must be positive, got " + number_str(beta));
+    return unary("softplus", x,
+        [beta, threshold](const auto& v) {
+            using T = value_t<decltype(v)>;
+            const auto b = static_cast<T>(beta), t = static_cast<T>(threshold);
+            return each(v, [b, t](T e) { return b * e > t ? e : std::log1p(std::exp(b * e)) / b; });
+        },
+        // d = g σ(beta x), and g above the threshold
+        [beta, threshold](const auto& g, const auto& v, const auto&) {
+            using T = value_t<decltype(v)>;
+            const auto b = static_cast<T>(beta), t = static_cast<T>(threshold);
+            return g * each(v, [b, t](T e) { return b * e > t ? T(1) : stable_sigmoid(b * e); });
+        });
+}
+
+namespace {
+
+// softmax (log = false) or log_softmax (log = true) of each (o, :, i) slice, max-subtracted.
+template <class T>
+xt::xarray<T> softmax_axis(const xt::xarray<T>& x, std::size_t axis, bool log) {
+    const auto s = detail::split_axis(x.shape(), axis);
+    xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+    const T* src = x.data();
+    T* dst = y.data();
+    for (std::size_t o = 0; o < s.outer; ++o)
+        for (std::size_t i = 0; i < s.inner; ++i) {
+            const std::size_t base = o * s.n * s.inner + i;
+            T m = -std::numeric_limits<T>::infinity();
+            for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, src[base + k * s.inner]);
+            T total = 0;
+            for (std::size_t k = 0; k < s.n; ++k) total += std::exp(src[base + k * s.inner] - m);
+            const T log_total = std::log(total);
+            for (std::size_t k = 0; k < s.n; ++k) {
+                const T shifted = src[base + k * s.inner] - m;
+                dst[base + k * s.inner] = log ? shifted - log_total : std::exp(shifted) / total;
+            }
+        }
+    return y;
+}
+
+// softmax:     dx = y (g - Σ g y)
+// log_softmax: dx = g - e^y Σ g
+template <class T>
+xt::xarray<T> softmax_backward(const xt::xarray<T>& g, const xt::xarray<T>& y, std::size_t axis, bool log) {
+    const auto s = detail::split_axis(y.shape(), axis);
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(y.shape());
+    for (std::size_t o = 0; o < s.outer; ++o)
+        for (std::size_t i = 0; i < s.inner; ++i) {
+            const std::size_t base = o * s.n * s.inner + i;
+            T dot = 0;
+            for (std::size_t k = 0; k < s.n; ++k) {
+                const std::size_t j = base + k * s.inner;
+                dot += log ? g.data()[j] : g.data()[j] * y.data()[j];
+            }
+            for (std::size_t k = 0; k < s.n; ++k) {
+                const std::size_t j = base + k * s.inner;
+                dx.data()[j] = log ? g.data()[j] - std::exp(y.data()[j]) * dot : y.data()[j] * (g.data()[j] - dot);
+            }
+        }
+    return dx;
+}
+
+Tensor softmax_op(const char* name, const Tensor& x, int axis, bool log) {
+    const std::size_t ax = detail::normalize_axis(name, axis, x.shape());
+    return apply(name, {x},
+        [ax, log](Inputs in) { return map(in[0], [&](const auto& v) { return softmax_axis(v, ax, log); }); },
+        [ax, log](const BackwardArgs& c) -> Grads {
+            return {map(c.grad, c.out, [&](const auto& g, const auto& y) { return softmax_backward(g, y, ax, log); })};
+        });
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int axis) { return softmax_op("softmax", x, axis, false); }
+Tensor log_softmax(const Tensor& x, int axis) { return softmax_op("log_softmax", x, axis, true); }
+
+}  // namespace xgrad
