@@ -153,23 +153,19 @@ Tensor elementwise_loss(std::string name, const Tensor& x, const Tensor& t, Redu
             });
         },
         [r, dfdx, dfdt](const BackwardArgs& a) -> Grads {
-            Grads out(2);
-            if (a.needs[0])
-                out[0] = map(a.in[0], a.in[1], [&](const auto& xv, const auto& tv) {
+            // d loss / d operand_i = w_i df(x_i, t_i), w_i from the reduction
+            auto partial = [&](const auto& df) {
+                return map(a.in[0], a.in[1], [&](const auto& xv, const auto& tv) {
                     auto d = xv;
                     const auto& g = get<value_t<decltype(xv)>>(a.grad);
                     for (std::size_t i = 0; i < d.size(); ++i)
-                        d.data()[i] = upstream(g, i, r, d.size()) * dfdx(xv.data()[i], tv.data()[i]);
+                        d.data()[i] = upstream(g, i, r, d.size()) * df(xv.data()[i], tv.data()[i]);
                     return d;
                 });
-            if (a.needs[1])
-                out[1] = map(a.in[0], a.in[1], [&](const auto& xv, const auto& tv) {
-                    auto d = tv;
-                    const auto& g = get<value_t<decltype(xv)>>(a.grad);
-                    for (std::size_t i = 0; i < d.size(); ++i)
-                        d.data()[i] = upstream(g, i, r, d.size()) * dfdt(xv.data()[i], tv.data()[i]);
-                    return d;
-                });
+            };
+            Grads out(2);
+            if (a.needs[0]) out[0] = partial(dfdx);
+            if (a.needs[1]) out[1] = partial(dfdt);
             return out;
         });
 }
