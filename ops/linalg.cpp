@@ -63,6 +63,40 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         });
 }
 
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    if (x.dim() != 2 || weight.dim() != 2)
+        detail::throw_shapes("linear", "expected 2-D input and weight", x.shape(), weight.shape());
+    if (x.shape()[1] != weight.shape()[1])
+        detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
+    const bool has_bias = bias.defined();
+    if (has_bias && (bias.dim() != 1 || bias.shape()[0] != weight.shape()[0]))
+        detail::throw_shapes("linear", "bias must be (out) for weight (out, in)", bias.shape(), weight.shape());
+    std::vector<Tensor> operands{x, weight};
+    if (has_bias) operands.push_back(bias);
+    return apply("linear", std::move(operands),
+        [has_bias](Inputs in) {
+            return std::visit([&](const auto& xv) -> Array {
+                using T = detail::value_t<decltype(xv)>;
+                xt::xarray<T> y = gemm(xv, get<T>(in[1]), Trans::b);
+                if (has_bias) {
+                    const auto& b = get<T>(in[2]);
+                    const std::size_t n = y.shape()[0], m = y.shape()[1];
+                    for (std::size_t i = 0; i < n; ++i)
+                        for (std::size_t j = 0; j < m; ++j) y.data()[i * m + j] += b.data()[j];
+                }
+                return y;
+            }, in[0]);
+        },
+        [has_bias](const BackwardArgs& c) -> Grads {
+            // dx = G·W : (N,out)(out,in) -> (N,in)   dW = Gᵀ·x : (out,N)(N,in) -> (out,in)   db = Σ_rows G
+            Grads g(has_bias ? 3 : 2);
+            if (c.needs[0]) g[0] = gemm(c.grad, c.in[1], Trans::none);
+            if (c.needs[1]) g[1] = gemm(c.grad, c.in[0], Trans::a);
+            if (has_bias && c.needs[2]) g[2] = detail::sum_to(c.grad, shape_of(c.in[2]));
+            return g;
+        });
+}
+
 Tensor transpose(const Tensor& x, int dim0, int dim1) {
     const std::size_t d0 = detail::normalize_axis("transpose", dim0, x.shape());
     const std::size_t d1 = detail::normalize_axis("transpose", dim1, x.shape());

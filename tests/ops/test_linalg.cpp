@@ -71,3 +71,30 @@ TEST_CASE("linalg ops reject bad operands with both shapes", "[linalg][errors]")
     CHECK_THROWS_WITH(Tensor::ones({2, 3, 4}).T(), Catch::Contains("at most 2 dimensions, got shape (2, 3, 4)"));
     CHECK_THROWS_WITH(transpose(Tensor::ones({2, 3}), 0, 2), "transpose: axis 2 is out of range for shape (2, 3) (2 dimensions)");
 }
+
+TEST_CASE("linear is x·Wᵀ + b with weight (out, in)", "[linalg]") {
+    auto x = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
+    auto w = Tensor::from({1, 0, -1, 2, 1, 0}, {2, 3});  // (out 2, in 3)
+    auto b = Tensor::from({10, 20}, {2});
+    CHECK_VALUES(linear(x, w, b), array({8, 24, 8, 33}, {2, 2}));
+    CHECK_VALUES(linear(x, w), array({-2, 4, -2, 13}, {2, 2}));
+    CHECK_VALUES(linear(x, w, b), test::values(matmul(x, w.T()) + b));
+}
+
+TEST_CASE("linear gradients for input, weight and bias", "[linalg][gradcheck]") {
+    auto x = randn64({5, 3}, 51);
+    auto w = randn64({4, 3}, 52);
+    auto b = randn64({4}, 53);
+    CHECK_GRADCHECK([](const auto& in) { return linear(in[0], in[1], in[2]); }, {x, w, b});
+    CHECK_GRADCHECK([](const auto& in) { return linear(in[0], in[1]); }, {x, w});
+    CHECK_GRADCHECK([](const auto& in) { return linear(in[0], in[1], in[2]).sum(); },
+                    {x.detach(), w, b});  // the input layer: no gradient for x
+}
+
+TEST_CASE("linear rejects mismatched shapes", "[linalg][errors]") {
+    CHECK_THROWS_WITH(linear(Tensor::ones({2, 3}), Tensor::ones({4, 5})),
+                      "linear: input features differ from the weight's (out, in): lhs (2, 3) vs rhs (4, 5)");
+    CHECK_THROWS_WITH(linear(Tensor::ones({2, 3}), Tensor::ones({4, 3}), Tensor::ones({3})),
+                      "linear: bias must be (out) for weight (out, in): lhs (3) vs rhs (4, 3)");
+    CHECK_THROWS_AS(linear(Tensor::ones({3}), Tensor::ones({4, 3})), ShapeError);
+}

@@ -1,0 +1,201 @@
+// The main job: train a multilayer perceptron on Fashion-MNIST and report test accuracy.
+//   fashion_mnist [--epochs 10] [--lr 0.1] [--batch-size 128] [--hidden 256,128] ...  (--help)
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "xgrad.hpp"
+
+using namespace xgrad;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Config {
+    int epochs = 10;
+    double lr = 0.1;
+    double momentum = 0.9;
+    double weight_decay = 0;
+    std::size_t batch_size = 128;
+    std::vector<std::size_t> hidden{256, 128};
+    std::string activation = "relu";
+    std::string optimizer = "sgd";
+    std::string schedule = "cosine";
+    std::uint64_t seed = 0;
+    std::string data_dir = data::fashion_mnist_dir.string();
+    std::string output_dir = "fashion_mnist_out";
+    std::size_t limit = 0;  // train on the first N samples only (0: all)
+    double min_accuracy = 0;
+};
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, const std::vector<Tensor>& params) {
+    if (c.optimizer == "sgd")
+        return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
+                                                                       .weight_decay = c.weight_decay});
+    if (c.optimizer == "adam") return std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+    return std::make_unique<optim::AdamW>(params, optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+}
+
+std::string duration(double seconds) {
+    std::ostringstream s;
+    if (seconds >= 60) s << static_cast<int>(seconds) / 60 << "m" << std::setw(2) << std::setfill('0') << static_cast<int>(seconds) % 60 << "s";
+    else s << std::fixed << std::setprecision(1) << seconds << "s";
+    return s.str();
+}
+
+// One line, redrawn in place on a terminal; on a pipe, printed every tenth of the epoch.
+class Progress {
+public:
+    Progress(int epoch, int epochs, std::size_t total) : epoch_(epoch), epochs_(epochs), total_(total), start_(Clock::now()) {}
+    void update(std::size_t done, double running_loss, std::size_t examples) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+        const bool tty = isatty(fileno(stdout));
+        if (!tty && done != total_ && done % std::max<std::size_t>(total_ / 10, 1) != 0) return;
+        const int width = 30;
+        const auto filled = static_cast<int>(width * done / total_);
+        std::ostringstream line;
+        line << "epoch " << epoch_ << "/" << epochs_ << " [" << std::string(static_cast<std::size_t>(filled), '=')
+             << (filled < width ? ">" : "") << std::string(static_cast<std::size_t>(std::max(width - filled - 1, 0)), ' ')
+             << "] " << std::setw(4) << done << "/" << total_ << "  loss " << std::fixed << std::setprecision(4)
+             << running_loss << "  " << std::setprecision(0) << examples / std::max(elapsed, 1e-9) << " ex/s  "
+             << (done < total_ ? "left " + duration(elapsed / done * (total_ - done)) : "took " + duration(elapsed));
+        std::cout << (tty ? "\r" : "") << line.str() << (tty && done < total_ ? "" : "\n") << std::flush;
+    }
+
+private:
+    int epoch_, epochs_;
+    std::size_t total_;
+    Clock::time_point start_;
+};
+
+void write_history(const std::filesystem::path& dir, const std::vector<std::array<double, 3>>& rows) {
+    std::ofstream f(dir / "history.tsv");
+    f << "# epoch\ttrain_loss\ttest_accuracy\n";
+    for (std::size_t i = 0; i < rows.size(); ++i) f << i + 1 << '\t' << rows[i][0] << '\t' << rows[i][2] << '\n';
+}
+
+// Draws loss and accuracy per epoch with gnuplot, when it is installed.
+void plot_history(const std::filesystem::path& dir) {
+    const auto tsv = (dir / "history.tsv").string(), svg = (dir / "history.svg").string();
+    const std::string script =
+        "set terminal svg size 640,360 dynamic font 'sans,12' background rgb 'white'; set output '" + svg + "';"
+        "set title 'Fashion-MNIST training'; set xlabel 'epoch'; set ylabel 'train loss'; set y2label 'test accuracy';"
+        "set ytics nomirror; set y2tics; set grid; set key center right;"
+        "plot '" + tsv + "' using 1:2 with linespoints lw 2 title 'train loss', '" + tsv +
+        "' using 1:3 axes x1y2 with linespoints lw 2 title 'test accuracy'";
+    const std::string command = "gnuplot -e \"" + script + "\" 2>/dev/null";
+    if (std::system("command -v gnuplot > /dev/null 2>&1") == 0 && std::system(command.c_str()) == 0)
+        std::cout << "wrote " << svg << '\n';
+    else
+        std::cout << "(gnuplot not found: the per-epoch figures are in " << tsv << ")\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Config c;
+    CLI::App app{"Train a multilayer perceptron on Fashion-MNIST with xgrad"};
+    app.add_option("--epochs", c.epochs, "passes over the training set")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--lr", c.lr, "learning rate")->check(CLI::NonNegativeNumber)->capture_default_str();
+    app.add_option("--momentum", c.momentum, "SGD momentum")->check(CLI::NonNegativeNumber)->capture_default_str();
+    app.add_option("--weight-decay", c.weight_decay, "L2 penalty (decoupled for adamw)")->capture_default_str();
+    app.add_option("--batch-size", c.batch_size, "samples per step")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--hidden", c.hidden, "hidden layer sizes, e.g. 256,128")->delimiter(',')->capture_default_str();
+    app.add_option("--activation", c.activation, "hidden activation")
+        ->check(CLI::IsMember({"identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "gelu_tanh",
+                               "silu", "softplus"}))
+        ->capture_default_str();
+    app.add_option("--optimizer", c.optimizer, "sgd, adam or adamw")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+    app.add_option("--schedule", c.schedule, "learning rate per epoch: cosine (annealed to 0), step (x0.1 every 4), none")
+        ->check(CLI::IsMember({"cosine", "step", "none"}))
+        ->capture_default_str();
+    app.add_option("--seed", c.seed, "seed for initialisation and shuffling")->capture_default_str();
+    app.add_option("--data-dir", c.data_dir, "directory with the MNIST-format .gz files")->capture_default_str();
+    app.add_option("--output-dir", c.output_dir, "where the history and pictures go")->capture_default_str();
+    app.add_option("--limit", c.limit, "train on the first N samples only (0: all)")->capture_default_str();
+    app.add_option("--min-accuracy", c.min_accuracy, "exit with status 1 if the final test accuracy is lower");
+    CLI11_PARSE(app, argc, argv);
+
+    data::Dataset train = [&] {
+        try {
+            return data::load_mnist(c.data_dir, data::Split::train);
+        } catch (const std::exception& e) {
+            std::cerr << "fashion_mnist: " << e.what() << '\n';
+            std::exit(2);
+        }
+    }();
+    data::Dataset test = data::load_mnist(c.data_dir, data::Split::test);
+    if (c.limit > 0 && c.limit < train.size()) {
+        std::vector<std::size_t> first(c.limit);
+        std::iota(first.begin(), first.end(), std::size_t{0});
+        train = train.subset(first);
+    }
+
+    manual_seed(c.seed);
+    std::vector<std::size_t> sizes{train.inputs.shape()[1]};
+    sizes.insert(sizes.end(), c.hidden.begin(), c.hidden.end());
+    sizes.push_back(10);
+    nn::Sequential model = nn::MLP(sizes, c.activation);
+    auto opt = make_optimizer(c, model.parameters());
+    std::optional<optim::CosineAnnealingLR> cosine;
+    std::optional<optim::StepLR> step_lr;
+    if (c.schedule == "cosine") cosine.emplace(*opt, c.epochs);
+    if (c.schedule == "step") step_lr.emplace(*opt, 4, 0.1);
+    data::DataLoader loader(train, {.batch_size = c.batch_size, .shuffle = true, .seed = c.seed});
+
+    std::cout << "Fashion-MNIST: " << train.size() << " training and " << test.size() << " test images\n"
+              << "model: " << model << "\n"
+              << "optimizer: " << c.optimizer << " lr " << c.lr << (c.optimizer == "sgd" ? " momentum " + number_str(c.momentum) : "")
+              << ", " << c.schedule << " schedule, batch " << c.batch_size << ", " << c.epochs << " epochs, seed " << c.seed << "\n\n";
+
+    std::filesystem::create_directories(c.output_dir);
+    std::vector<std::array<double, 3>> history;
+    double accuracy = 0;
+    const auto run_start = Clock::now();
+    for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+        model.train();
+        Progress progress(epoch, c.epochs, loader.batches());
+        double loss_sum = 0;
+        std::size_t seen = 0, step = 0;
+        const auto epoch_start = Clock::now();
+        for (auto [images, labels] : loader) {
+            Tensor loss = nn::cross_entropy(model(images), labels);
+            opt->zero_grad();
+            loss.backward();
+            opt->step();
+            loss_sum += loss.item() * static_cast<double>(labels.size());
+            seen += labels.size();
+            progress.update(++step, loss_sum / static_cast<double>(seen), seen);
+        }
+        const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+        if (cosine) cosine->step();
+        if (step_lr) step_lr->step();
+        model.eval();
+        {
+            NoGradGuard no_grad;
+            accuracy = data::accuracy(model(test.inputs), test.labels);
+        }
+        history.push_back({loss_sum / static_cast<double>(seen), epoch_seconds, accuracy});
+        std::cout << "epoch " << epoch << ": train loss " << std::fixed << std::setprecision(4) << history.back()[0]
+                  << ", test accuracy " << std::setprecision(2) << 100 * accuracy << "%, " << duration(epoch_seconds)
+                  << "\n";
+    }
+    const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
+    write_history(c.output_dir, history);
+    plot_history(c.output_dir);
+    std::cout << "\nfinal test accuracy " << std::fixed << std::setprecision(2) << 100 * accuracy << "% after "
+              << c.epochs << " epochs in " << duration(total) << " (" << duration(total / c.epochs) << " per epoch)\n";
+    if (accuracy < c.min_accuracy) {
+        std::cerr << "fashion_mnist: accuracy " << accuracy << " is below --min-accuracy " << c.min_accuracy << '\n';
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "nn/module.hpp"
+
+namespace xgrad::nn {
+
+struct LinearOptions {
+    bool bias = true;
+    Dtype dtype = Dtype::float32;
+};
+
+/// y = x·Wᵀ + b with weight (out, in) and bias (out), initialised as PyTorch does:
+/// W and b uniform on ±1/√in (Kaiming-uniform with a = √5).
+class Linear : public Module {
+public:
+    Linear(std::size_t in_features, std::size_t out_features, LinearOptions options = {});
+    /// x (batch, in) -> (batch, out); throws ShapeError "Linear(784 -> 256): expected input
+    /// (batch, 784), got (32, 783)".
+    Tensor forward(const Tensor& x) override;
+    std::string describe() const override;
+
+    const Tensor& weight() const { return parameter(0); }
+    /// Undefined when built with bias = false.
+    Tensor bias() const { return has_bias_ ? parameter(1) : Tensor(); }
+    std::size_t in_features() const { return in_; }
+    std::size_t out_features() const { return out_; }
+
+private:
+    std::size_t in_, out_;
+    bool has_bias_;
+};
+
+}  // namespace xgrad::nn

@@ -1,0 +1,80 @@
+#include "nn/module.hpp"
+
+#include <ostream>
+
+namespace xgrad::nn {
+
+std::size_t Module::register_parameter(std::string name, Tensor value) {
+    value.requires_grad_(true);
+    params_.emplace_back(std::move(name), std::move(value));
+    return params_.size() - 1;
+}
+
+void Module::register_module(std::string name, std::shared_ptr<Module> child) {
+    children_.emplace_back(std::move(name), std::move(child));
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const {
+    for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
+    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+    std::vector<std::pair<std::string, Tensor>> out;
+    collect("", out);
+    return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_parameters()) out.push_back(t);
+    return out;
+}
+
+std::size_t Module::parameter_count() const {
+    std::size_t n = 0;
+    for (const auto& t : parameters()) n += t.numel();
+    return n;
+}
+
+void Module::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad() {
+    for (auto& t : parameters()) t.zero_grad();
+}
+
+void Module::to(Dtype dtype) {
+    for (auto& [name, t] : params_) {
+        if (t.dtype() == dtype) continue;
+        std::string label = t.name();
+        t = t.detach().to(dtype);  // a fresh leaf: nothing recorded without requires_grad
+        t.requires_grad_(true);
+        t.set_name(std::move(label));
+    }
+    for (auto& [name, child] : children_) child->to(dtype);
+}
+
+void Module::print(std::ostream& os, int indent) const {
+    const std::string pad(static_cast<std::size_t>(indent), ' ');
+    os << describe();
+    if (!children_.empty()) {
+        os << " {\n";
+        for (const auto& [name, child] : children_) {
+            os << pad << "  (" << name << "): ";
+            child->print(os, indent + 2);
+            os << '\n';
+        }
+        os << pad << '}';
+    }
+    if (auto n = parameter_count(); n > 0) os << "  [" << n << " parameters]";
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) {
+    m.print(os);
+    return os;
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,168 @@
+#include "helpers.hpp"
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+using namespace xgrad;
+using xgrad::test::array;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() : path(fs::temp_directory_path() / ("xgrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++))) {
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+};
+
+std::vector<std::uint8_t> idx_header(std::uint8_t type, std::vector<std::uint32_t> dims) {
+    std::vector<std::uint8_t> b{0, 0, type, static_cast<std::uint8_t>(dims.size())};
+    for (auto d : dims)
+        for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(d >> s));
+    return b;
+}
+
+void write(const fs::path& p, const std::vector<std::uint8_t>& bytes, bool gzip = false) {
+    if (gzip) {
+        gzFile f = gzopen(p.c_str(), "wb");
+        gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+        gzclose(f);
+    } else {
+        std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+}
+
+std::vector<std::uint8_t> cat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("read_idx reads plain and gzip'd IDX files", "[data]") {
+    TempDir dir;
+    auto bytes = cat(idx_header(0x08, {2, 3}), {1, 2, 3, 4, 5, 255});
+    write(dir.path / "a.idx", bytes);
+    write(dir.path / "a.idx.gz", bytes, true);
+    for (auto name : {"a.idx", "a.idx.gz"}) {
+        auto r = data::read_idx(dir.path / name);
+        CHECK(r.dims == std::vector<std::size_t>{2, 3});
+        CHECK(r.bytes == std::vector<std::uint8_t>{1, 2, 3, 4, 5, 255});
+    }
+}
+
+TEST_CASE("read_idx rejects truncated, corrupt and lying files", "[data][errors]") {
+    TempDir dir;
+    auto path = dir.path / "bad.idx";
+    auto expect = [&](const std::vector<std::uint8_t>& bytes, const std::string& what, bool gzip = false) {
+        write(path, bytes, gzip);
+        INFO(what);
+        CHECK_THROWS_WITH(data::read_idx(path), Catch::StartsWith("read_idx: " + path.string() + ": ") && Catch::Contains(what));
+    };
+    expect(cat(idx_header(0x08, {10}), {1, 2, 3}), "truncated: the header promises 10 bytes of data, the file holds 3");
+    expect(cat(idx_header(0x08, {10}), {1, 2, 3}), "truncated", true);
+    expect({0, 0, 8}, "shorter than the 4-byte magic number");
+    expect({1, 2, 8, 1, 0, 0, 0, 1, 7}, "bad magic number");
+    expect(cat(idx_header(0x0D, {1}), {0, 0, 0, 0}), "unsupported element type");
+    expect(cat(idx_header(0x08, {2}), {1, 2, 3}), "more data than the header's 2 bytes");
+    expect({0, 0, 8, 2, 0, 0}, "truncated inside the header");
+    expect(idx_header(0x08, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}), "overflows");
+    expect({0, 0, 8, 0}, "at least one dimension");
+    // a 16-byte file claiming 2^31 images of 28x28: rejected after reading what is there
+    expect(idx_header(0x08, {0x80000000u, 28, 28}), "truncated: the header promises 1683627180032 bytes");
+    CHECK_THROWS_WITH(data::read_idx(dir.path / "missing.idx"), Catch::Contains("cannot open the file"));
+    // gzip data that is not valid deflate
+    write(path, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+    CHECK_THROWS_WITH(data::read_idx(path), Catch::Contains(path.string()));
+}
+
+TEST_CASE("load_mnist builds normalised inputs and labels, and says what is missing", "[data]") {
+    TempDir dir;
+    write(dir.path / "t10k-images-idx3-ubyte.gz", cat(idx_header(0x08, {3, 2, 2}), {0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8}), true);
+    write(dir.path / "t10k-labels-idx1-ubyte.gz", cat(idx_header(0x08, {3}), {7, 0, 9}), true);
+    auto d = data::load_mnist(dir.path, data::Split::test);
+    CHECK(d.inputs.shape() == Shape{3, 4});
+    CHECK(d.inputs.dtype() == float32);
+    CHECK_VALUES(d.inputs.reshape({-1}), xt::xarray<double>(xt::xarray<double>{0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8} / 255.0));
+    CHECK(d.labels == Labels{7, 0, 9});
+
+    write(dir.path / "t10k-labels-idx1-ubyte.gz", cat(idx_header(0x08, {2}), {7, 0}), true);
+    CHECK_THROWS_WITH(data::load_mnist(dir.path, data::Split::test), Catch::Contains("holds 2 labels for 3 images"));
+    write(dir.path / "t10k-labels-idx1-ubyte.gz", cat(idx_header(0x08, {3}), {7, 10, 1}), true);
+    CHECK_THROWS_WITH(data::load_mnist(dir.path, data::Split::test), Catch::Contains("label 10 at position 1"));
+    CHECK_THROWS_WITH(data::load_mnist(dir.path, data::Split::train),
+                      Catch::Contains("train-images-idx3-ubyte.gz not found") && Catch::Contains("dataset-fashion-mnist"));
+}
+
+TEST_CASE("the real Fashion-MNIST files load", "[data]") {
+    if (!fs::exists(data::fashion_mnist_dir / "t10k-images-idx3-ubyte.gz")) {
+        WARN("dataset-fashion-mnist is not installed; skipped");
+        return;
+    }
+    auto test = data::load_mnist(data::fashion_mnist_dir, data::Split::test);
+    CHECK(test.inputs.shape() == Shape{10000, 784});
+    CHECK(xt::amax(test.inputs.data<float>())() == 1.0f);
+    std::vector<int> per_class(10, 0);
+    for (auto l : test.labels) ++per_class[static_cast<std::size_t>(l)];
+    CHECK(per_class == std::vector<int>(10, 1000));  // the test set is balanced
+}
+
+TEST_CASE("DataLoader batches, shuffles reproducibly, drops the last batch on request", "[data]") {
+    Labels labels(10);
+    std::iota(labels.begin(), labels.end(), 0);
+    auto inputs = Tensor::arange(20).reshape({10, 2});  // row i = (2i, 2i + 1)
+    data::Dataset ds(inputs, labels);
+
+    data::DataLoader plain(ds, {.batch_size = 4});
+    CHECK(plain.batches() == 3);
+    std::vector<std::size_t> sizes;
+    for (auto [x, y] : plain) {
+        sizes.push_back(y.size());
+        CHECK(x.shape() == Shape{y.size(), 2});
+    }
+    CHECK(sizes == std::vector<std::size_t>{4, 4, 2});
+    CHECK(data::DataLoader(ds, {.batch_size = 4, .drop_last = true}).batches() == 2);
+
+    auto epoch_order = [](data::DataLoader& loader) {
+        Labels order;
+        for (auto [x, y] : loader)
+            for (std::size_t i = 0; i < y.size(); ++i) {
+                CHECK(x.data<float>()(i, 0) == 2.0f * static_cast<float>(y[i]));  // rows stay with their labels
+                order.push_back(y[i]);
+            }
+        return order;
+    };
+    data::DataLoader a(ds, {.batch_size = 3, .shuffle = true, .seed = 42});
+    data::DataLoader b(ds, {.batch_size = 3, .shuffle = true, .seed = 42});
+    auto a1 = epoch_order(a), a2 = epoch_order(a), b1 = epoch_order(b);
+    CHECK(a1 == b1);   // same seed, same order
+    CHECK(a1 != a2);   // a new order each epoch
+    CHECK(std::set<std::int64_t>(a1.begin(), a1.end()).size() == 10);  // every sample once
+    CHECK(a1 != labels);
+}
+
+TEST_CASE("accuracy and confusion matrix", "[data]") {
+    auto logits = Tensor::from({2, 1, 0, 0, 3, 1, 1, 0, 5, 9, 0, 0}, {4, 3});  // predictions 0, 1, 2, 0
+    const Labels y{0, 1, 1, 2};
+    CHECK(data::accuracy(logits, y) == 0.5);
+    CHECK((data::confusion_matrix(logits, y) == xt::xarray<std::size_t>{{1, 0, 0}, {0, 1, 1}, {1, 0, 0}}));
+}
+
+TEST_CASE("datasets and metrics reject mismatched sizes", "[data][errors]") {
+    CHECK_THROWS_WITH(data::Dataset(Tensor::zeros({3, 2}), Labels{0, 1}),
+                      "Dataset: inputs (3, 2) do not hold one sample per label (2 labels)");
+    data::Dataset ds(Tensor::zeros({2, 2}), Labels{0, 1});
+    CHECK_THROWS_AS(ds.subset({0, 2}), std::out_of_range);
+    CHECK_THROWS_AS(data::DataLoader(ds, {.batch_size = 0}), std::invalid_argument);
+    CHECK_THROWS_WITH(data::accuracy(Tensor::zeros({3, 2}), Labels{0}), Catch::StartsWith("accuracy: expected logits (N, classes) for 1 labels"));
+    CHECK_THROWS_WITH(data::confusion_matrix(Tensor::zeros({1, 2}), Labels{5}), Catch::Contains("label 5 at position 0"));
+}
