@@ -22,3 +22,4 @@
 #include "nn/module.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
+#include "nn/serialize.hpp"

@@ -190,6 +190,9 @@ int main(int argc, char** argv) {
     }
     const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
     write_history(c.output_dir, history);
+    const auto model_path = std::filesystem::path(c.output_dir) / "model.npz";
+    nn::save(model, model_path);
+    std::cout << "saved the parameters to " << model_path.string() << " (numpy.load opens it)\n";
     plot_history(c.output_dir);
     std::cout << "\nfinal test accuracy " << std::fixed << std::setprecision(2) << 100 * accuracy << "% after "
               << c.epochs << " epochs in " << duration(total) << " (" << duration(total / c.epochs) << " per epoch)\n";

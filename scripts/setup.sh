@@ -8,6 +8,7 @@ packages=(
     libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
     catch2 zlib1g-dev libcli11-dev libzip-dev
     dataset-fashion-mnist graphviz libgraphviz-dev gnuplot-nox
+    python3-numpy
 )
 
 missing=()

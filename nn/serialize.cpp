@@ -1,0 +1,223 @@
+#include "nn/serialize.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <bit>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <sstream>
+
+namespace xgrad::nn {
+
+static_assert(std::endian::native == std::endian::little, "the .npy writer assumes a little-endian machine");
+
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& why) {
+    throw std::runtime_error("npz: " + path.string() + ": " + why);
+}
+
+// NPY format 1.0: magic, version, header length (little-endian u16), a Python dict literal padded
+// with spaces to a multiple of 64 bytes and ended by a newline, then the raw C-order data.
+std::string npy_bytes(const Tensor& t) {
+    std::ostringstream dict;
+    dict << "{'descr': '<f" << (t.dtype() == Dtype::float32 ? 4 : 8) << "', 'fortran_order': False, 'shape': (";
+    for (std::size_t d = 0; d < t.dim(); ++d) dict << t.shape()[d] << (t.dim() == 1 || d + 1 < t.dim() ? "," : "");
+    dict << "), }";
+    std::string header = dict.str();
+    const std::size_t unpadded = 10 + header.size() + 1;
+    header.append((64 - unpadded % 64) % 64, ' ');
+    header += '\n';
+    std::string out = "\x93NUMPY\x01";
+    out += '\0';
+    out += static_cast<char>(header.size() & 0xff);
+    out += static_cast<char>(header.size() >> 8);
+    out += header;
+    std::visit([&](const auto& a) {
+        if (a.size() > 0) out.append(reinterpret_cast<const char*>(a.data()), a.size() * sizeof(*a.data()));
+    }, t.array());
+    return out;
+}
+
+void fsync_path(const std::filesystem::path& p, bool directory) {
+    const int fd = ::open(p.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+// The text after `'key':` in a .npy header dict, leading spaces skipped.
+std::string after_key(const std::string& dict, const std::string& key) {
+    const auto at = dict.find("'" + key + "':");
+    if (at == std::string::npos) return {};
+    const auto start = dict.find_first_not_of(' ', at + key.size() + 3);
+    return start == std::string::npos ? std::string() : dict.substr(start);
+}
+
+Tensor parse_npy(const std::filesystem::path& path, const std::string& entry, const std::string& bytes) {
+    auto bad = [&](const std::string& why) { fail(path, entry + ": " + why); };
+    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) bad("not a .npy array (bad magic)");
+    const int major = static_cast<unsigned char>(bytes[6]);
+    std::size_t header_len = 0, offset = 0;
+    if (major == 1) {
+        header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+        offset = 10;
+    } else if (major == 2 || major == 3) {
+        if (bytes.size() < 12) bad("truncated header");
+        for (int i = 0; i < 4; ++i) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+        offset = 12;
+    } else {
+        bad("unsupported .npy version " + std::to_string(major));
+    }
+    if (bytes.size() < offset + header_len) bad("truncated header");
+    const std::string dict = bytes.substr(offset, header_len);
+    const std::string descr_text = after_key(dict, "descr");
+    const std::string descr = descr_text.substr(0, descr_text.find(','));
+    const bool fortran = after_key(dict, "fortran_order").rfind("False", 0) != 0;
+    const std::string shape_rest = after_key(dict, "shape");
+    const std::string shape_text = shape_rest.substr(0, shape_rest.find(')') + 1);
+    Dtype dtype;
+    if (descr == "'<f4'") dtype = Dtype::float32;
+    else if (descr == "'<f8'") dtype = Dtype::float64;
+    else bad("unsupported dtype " + (descr.empty() ? std::string("(none)") : descr) + " (xgrad reads '<f4' and '<f8')");
+    if (fortran) bad("Fortran-order arrays are not supported");
+    if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') bad("bad shape " + shape_text);
+    Shape shape;
+    std::size_t count = 1;
+    std::stringstream dims(shape_text.substr(1, shape_text.size() - 2));
+    for (std::string item; std::getline(dims, item, ',');) {
+        if (item.find_first_not_of(' ') == std::string::npos) continue;
+        std::size_t used = 0;
+        unsigned long long v = 0;
+        try {
+            v = std::stoull(item, &used);
+        } catch (const std::exception&) {
+            bad("bad shape " + shape_text);
+        }
+        if (v != 0 && count > (std::size_t(-1) / 8) / v) bad("shape " + shape_text + " is too large");
+        count *= v;
+        shape.push_back(v);
+    }
+    const std::size_t item = dtype == Dtype::float32 ? 4 : 8;
+    const std::size_t data = bytes.size() - offset - header_len;
+    if (data != count * item)
+        bad("shape " + shape_text + " needs " + std::to_string(count * item) + " bytes of data, the entry holds " +
+            std::to_string(data));
+    return dispatch(dtype, [&](auto zero) {
+        using T = decltype(zero);
+        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        if (data > 0) std::memcpy(a.data(), bytes.data() + offset + header_len, data);  // empty arrays have no buffer
+        return Tensor(std::move(a));
+    });
+}
+
+}  // namespace
+
+void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    std::vector<std::string> buffers;
+    buffers.reserve(tensors.size());
+    int err = 0;
+    zip_t* z = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z) {
+        zip_error_t e;
+        zip_error_init_with_code(&e, err);
+        std::string why = zip_error_strerror(&e);
+        zip_error_fini(&e);
+        fail(tmp, "cannot create (" + why + ")");
+    }
+    for (const auto& [name, t] : tensors) {
+        buffers.push_back(npy_bytes(t));
+        zip_source_t* src = zip_source_buffer(z, buffers.back().data(), buffers.back().size(), 0);
+        if (!src || zip_file_add(z, (name + ".npy").c_str(), src, ZIP_FL_ENC_UTF_8) < 0) {
+            if (src) zip_source_free(src);
+            std::string why = zip_strerror(z);
+            zip_discard(z);
+            std::filesystem::remove(tmp);
+            fail(path, "cannot add '" + name + "' (" + why + ")");
+        }
+    }
+    if (zip_close(z) != 0) {
+        std::string why = zip_strerror(z);
+        zip_discard(z);
+        std::filesystem::remove(tmp);
+        fail(path, "cannot write (" + why + ")");
+    }
+    fsync_path(tmp, false);
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp);
+        fail(path, "cannot rename the temporary file into place (" + ec.message() + ")");
+    }
+    fsync_path(path.parent_path().empty() ? "." : path.parent_path(), true);
+}
+
+NamedTensors load_npz(const std::filesystem::path& path) {
+    int err = 0;
+    std::unique_ptr<zip_t, decltype(&zip_discard)> z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err), &zip_discard);
+    if (!z) {
+        zip_error_t e;
+        zip_error_init_with_code(&e, err);
+        std::string why = zip_error_strerror(&e);
+        zip_error_fini(&e);
+        fail(path, "cannot open as a zip archive (" + why + ")");
+    }
+    NamedTensors out;
+    const zip_int64_t n = zip_get_num_entries(z.get(), 0);
+    for (zip_int64_t i = 0; i < n; ++i) {
+        zip_stat_t st;
+        if (zip_stat_index(z.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) fail(path, "unreadable entry " + std::to_string(i));
+        std::string name = st.name;
+        if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") fail(path, name + ": not a .npy entry");
+        std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen_index(z.get(), static_cast<zip_uint64_t>(i), 0), &zip_fclose);
+        if (!f) fail(path, name + ": cannot open (" + std::string(zip_strerror(z.get())) + ")");
+        std::string bytes;
+        char chunk[1 << 16];
+        for (;;) {
+            const zip_int64_t got = zip_fread(f.get(), chunk, sizeof chunk);
+            if (got < 0) fail(path, name + ": corrupt data (" + std::string(zip_file_strerror(f.get())) + ")");
+            if (got == 0) break;
+            bytes.append(chunk, static_cast<std::size_t>(got));
+        }
+        out.emplace_back(name.substr(0, name.size() - 4), parse_npy(path, name, bytes));
+    }
+    return out;
+}
+
+void save(const Module& module, const std::filesystem::path& path) { save_npz(path, module.named_parameters()); }
+
+void load(Module& module, const std::filesystem::path& path) {
+    std::map<std::string, Tensor> stored;
+    for (auto& [name, t] : load_npz(path)) stored.emplace(name, std::move(t));
+    auto params = module.named_parameters();
+    std::vector<std::string> problems;
+    std::map<std::string, bool> used;
+    for (const auto& [name, p] : params) {
+        auto it = stored.find(name);
+        if (it == stored.end()) {
+            problems.push_back("missing '" + name + "'");
+            continue;
+        }
+        used[name] = true;
+        if (it->second.shape() != p.shape())
+            problems.push_back("'" + name + "' has shape " + shape_str(it->second.shape()) + " in the file, " +
+                               shape_str(p.shape()) + " in the model");
+        else if (it->second.dtype() != p.dtype())
+            problems.push_back("'" + name + "' is " + std::string(dtype_name(it->second.dtype())) + " in the file, " +
+                               std::string(dtype_name(p.dtype())) + " in the model");
+    }
+    for (const auto& [name, t] : stored)
+        if (!used.count(name)) problems.push_back("unexpected '" + name + "'");
+    if (!problems.empty()) {
+        std::string msg = "load: " + path.string() + " does not match the model:";
+        for (const auto& p : problems) msg += "\n  " + p;
+        throw std::runtime_error(msg);
+    }
+    for (auto& [name, p] : params) p.mutable_array() = stored.at(name).array();
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,121 @@
+#include "helpers.hpp"
+
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace xgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_path(const std::string& name) {
+    auto dir = fs::temp_directory_path() / ("xgrad_npz_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    return dir / name;
+}
+
+// A zip holding one entry with these exact bytes.
+void write_zip(const fs::path& path, const std::string& entry, const std::string& bytes) {
+    int err = 0;
+    zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    REQUIRE(z);
+    zip_file_add(z, entry.c_str(), zip_source_buffer(z, bytes.data(), bytes.size(), 0), 0);
+    REQUIRE(zip_close(z) == 0);
+}
+
+std::string npy(const std::string& dict, std::size_t data_bytes) {
+    std::string header = dict;
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::string out = std::string("\x93NUMPY\x01", 7) + '\0' + static_cast<char>(header.size()) + '\0' + header;
+    return out + std::string(data_bytes, '\0');
+}
+
+}  // namespace
+
+TEST_CASE("save and load a model's parameters", "[serialize]") {
+    const auto path = temp_path("model.npz");
+    manual_seed(1);
+    auto a = nn::MLP({4, 5, 3}, "prelu");
+    nn::save(a, path);
+    CHECK(fs::exists(path));
+    CHECK_FALSE(fs::exists(path.string() + ".tmp"));
+    manual_seed(2);
+    auto b = nn::MLP({4, 5, 3}, "prelu");
+    CHECK_FALSE((a.parameters()[0].data<float>() == b.parameters()[0].data<float>()));
+    nn::load(b, path);
+    for (std::size_t i = 0; i < a.parameters().size(); ++i)
+        CHECK((a.parameters()[i].data<float>() == b.parameters()[i].data<float>()));
+
+    auto stored = nn::load_npz(path);
+    REQUIRE(stored.size() == 5);
+    CHECK(stored[0].first == "0.weight");
+    CHECK(stored[0].second.shape() == Shape{5, 4});
+    CHECK(stored[2].first == "1.weight");  // the PReLU slope
+    CHECK(stored[2].second.shape() == Shape{1});
+}
+
+TEST_CASE("npz round trip keeps dtype, shape and values, saving over an old file", "[serialize]") {
+    const auto path = temp_path("tensors.npz");
+    auto d = Tensor::from({1.5, -2.25, 3, 4, 5, 6}, {3, 2}, {.dtype = float64});
+    auto s = Tensor::scalar(7);
+    auto e = Tensor::zeros({0, 3});
+    nn::save_npz(path, {{"old", s}});
+    nn::save_npz(path, {{"d", d}, {"s", s}, {"e", e}});
+    auto back = nn::load_npz(path);
+    REQUIRE(back.size() == 3);
+    CHECK(back[0].second.dtype() == float64);
+    CHECK((back[0].second.data<double>() == d.data<double>()));
+    CHECK(back[1].second.dim() == 0);
+    CHECK(back[1].second.item() == 7.0);
+    CHECK(back[2].second.shape() == Shape{0, 3});
+}
+
+TEST_CASE("load says exactly what does not match, and changes nothing", "[serialize][errors]") {
+    const auto path = temp_path("other.npz");
+    nn::save(nn::MLP({4, 6, 3}), path);
+    auto model = nn::MLP({4, 5, 3, 2});
+    const auto before = model.parameters()[0].data<float>();
+    CHECK_THROWS_WITH(nn::load(model, path),
+                      "load: " + path.string() + " does not match the model:\n"
+                      "  '0.weight' has shape (6, 4) in the file, (5, 4) in the model\n"
+                      "  '0.bias' has shape (6) in the file, (5) in the model\n"
+                      "  '2.weight' has shape (3, 6) in the file, (3, 5) in the model\n"
+                      "  missing '4.weight'\n"
+                      "  missing '4.bias'");
+    CHECK((model.parameters()[0].data<float>() == before));
+    auto f64 = nn::MLP({4, 6, 3}, "relu", float64);
+    CHECK_THROWS_WITH(nn::load(f64, path), Catch::Contains("'0.weight' is float32 in the file, float64 in the model"));
+    nn::save_npz(path, {{"0.weight", Tensor::zeros({6, 4})}, {"extra", Tensor::zeros({1})}});
+    auto small = nn::MLP({4, 6, 3});
+    CHECK_THROWS_WITH(nn::load(small, path), Catch::Contains("unexpected 'extra'") && Catch::Contains("missing '0.bias'"));
+}
+
+TEST_CASE("corrupt or foreign npz files are rejected with a message", "[serialize][errors]") {
+    const auto path = temp_path("bad.npz");
+    std::ofstream(path) << "not a zip at all";
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::StartsWith("npz: " + path.string() + ": cannot open as a zip archive"));
+    CHECK_THROWS_WITH(nn::load_npz(temp_path("missing.npz")), Catch::Contains("cannot open"));
+
+    nn::save_npz(path, {{"w", Tensor::ones({100, 100})}});
+    const auto size = fs::file_size(path);
+    fs::resize_file(path, size / 2);  // truncated
+    CHECK_THROWS_AS(nn::load_npz(path), std::runtime_error);
+
+    write_zip(path, "w.npy", npy("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8));
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("w.npy: unsupported dtype '<i4'"));
+    write_zip(path, "w.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20));
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("w.npy: shape (2, 3) needs 24 bytes of data, the entry holds 20"));
+    write_zip(path, "w.npy", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24));
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("Fortran-order"));
+    write_zip(path, "w.npy", "\x93NUMPX garbage");
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("bad magic"));
+    write_zip(path, "w.txt", "hello");
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("w.txt: not a .npy entry"));
+    write_zip(path, "w.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999, 99999), }", 0));
+    CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("too large"));
+
+    CHECK_THROWS_WITH(nn::save_npz(temp_path("no/such/dir/x.npz"), {{"w", Tensor::ones({1})}}), Catch::StartsWith("npz: "));
+}
