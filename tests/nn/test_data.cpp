@@ -166,3 +166,80 @@ TEST_CASE("datasets and metrics reject mismatched sizes", "[data][errors]") {
     CHECK_THROWS_WITH(data::accuracy(Tensor::zeros({3, 2}), Labels{0}), Catch::StartsWith("accuracy: expected logits (N, classes) for 1 labels"));
     CHECK_THROWS_WITH(data::confusion_matrix(Tensor::zeros({1, 2}), Labels{5}), Catch::Contains("label 5 at position 0"));
 }
+
+TEST_CASE("synthetic datasets: sizes, classes, reproducibility", "[data]") {
+    auto x = data::make_xor();
+    CHECK(x.labels == Labels{0, 1, 1, 0});
+    auto moons = data::make_moons(200, 0.1, 3);
+    CHECK(moons.inputs.shape() == Shape{200, 2});
+    CHECK(std::count(moons.labels.begin(), moons.labels.end(), 1) == 100);
+    CHECK((data::make_moons(200, 0.1, 3).inputs.data<float>() == moons.inputs.data<float>()));
+    CHECK_FALSE((data::make_moons(200, 0.1, 4).inputs.data<float>() == moons.inputs.data<float>()));
+    auto circles = data::make_circles(100, 0.0, 0.5);
+    for (std::size_t i = 0; i < 100; ++i) {  // noise-free: radius 1 outside, 0.5 inside
+        const double r = std::hypot(circles.inputs.data<float>()(i, 0), circles.inputs.data<float>()(i, 1));
+        CHECK(r == Approx(circles.labels[i] == 1 ? 0.5 : 1.0).epsilon(1e-5));
+    }
+    auto spiral = data::make_spiral(50, 4);
+    CHECK(spiral.size() == 200);
+    CHECK(*std::max_element(spiral.labels.begin(), spiral.labels.end()) == 3);
+
+    auto buyers = data::make_buyers(2000, 1);
+    std::size_t minors = 0;
+    for (std::size_t i = 0; i < buyers.size(); ++i) {
+        const float age = buyers.inputs.data<float>()(i, 0);
+        if (age < 18) {
+            ++minors;
+            CHECK(buyers.labels[i] == 0);  // nobody under 18 buys
+        }
+    }
+    CHECK(minors > 50);
+    CHECK(data::buyers_probability(17, 150) == 0.0);
+    CHECK(data::buyers_probability(30, 50) < data::buyers_probability(50, 50));
+    CHECK(data::buyers_probability(40, 40) < data::buyers_probability(40, 100));
+}
+
+TEST_CASE("train_test_split and Standardizer", "[data]") {
+    auto d = data::make_buyers(100, 2);
+    auto [train, test] = data::train_test_split(d, 0.25, 7);
+    CHECK(train.size() == 75);
+    CHECK(test.size() == 25);
+    data::Standardizer s(train.inputs);
+    auto z = s(train.inputs).to(float64);
+    CHECK_VALUES(mean(z, 0), xt::zeros<double>({2}));
+    CHECK_VALUES(mean(z * z, 0), xt::ones<double>({2}));  // unit variance
+    CHECK(s(test.inputs).shape() == Shape{25, 2});
+    CHECK_THROWS_WITH(s(Tensor::zeros({3, 3})), "Standardizer: fitted on 2 features, got inputs (3, 3)");
+    CHECK_THROWS_AS(data::train_test_split(d, 1.0), std::invalid_argument);
+    CHECK_THROWS_WITH(data::train_test_split(data::make_xor(), 0.1), Catch::Contains("one side would be empty"));
+}
+
+TEST_CASE("read_csv: features, label column, and clear errors", "[data][errors]") {
+    TempDir dir;
+    auto path = dir.path / "people.csv";
+    auto write_text = [&](const std::string& text) { std::ofstream(path) << text; };
+    write_text("age,salary,buys\n25, 40.5 ,0\r\n61,120,1\n\n33,1e2,1");
+    auto d = data::read_csv(path, "buys");
+    CHECK(d.inputs.shape() == Shape{3, 2});
+    CHECK_VALUES(d.inputs, array({25, 40.5, 61, 120, 33, 100}, {3, 2}));
+    CHECK(d.labels == Labels{0, 1, 1});
+    write_text("buys;age\n1;20\n0;30\n");
+    CHECK(data::read_csv(path, "buys", ';').labels == Labels{1, 0});
+
+    auto expect = [&](const std::string& text, const std::string& what) {
+        write_text(text);
+        INFO(what);
+        CHECK_THROWS_WITH(data::read_csv(path, "buys"), Catch::StartsWith("read_csv: " + path.string()) && Catch::Contains(what));
+    };
+    expect("", "empty file: expected a header row");
+    expect("age,salary\n1,2\n", "no column 'buys' in the header (columns: age, salary)");
+    expect("age,salary,buys\n25,40,0\n61,12", ":3: 2 fields, the header has 3 (truncated or corrupt row)");
+    expect("age,salary,buys\n25,abc,0\n", ":2: column 'salary': 'abc' is not a number");
+    expect("age,salary,buys\n25,,0\n", "column 'salary': '' is not a number");
+    expect("age,salary,buys\n25,40,0.5\n", "column 'buys': label '0.5' is not a non-negative integer");
+    expect("age,salary,buys\n25,40,-1\n", "label '-1' is not a non-negative integer");
+    expect("age,salary,buys\n25,inf,1\n", "'inf' is not a number");
+    expect("age,salary,buys\n\"25\",40,1\n", "quoted fields are not supported");
+    expect("age,salary,buys\n", "no data rows after the header");
+    CHECK_THROWS_WITH(data::read_csv(dir.path / "none.csv", "buys"), Catch::Contains("cannot open the file"));
+}
