@@ -42,6 +42,15 @@ std::string npy_bytes(const Tensor& t) {
     return out;
 }
 
+// libzip's text for an error code returned by zip_open.
+std::string zip_error_text(int code) {
+    zip_error_t e;
+    zip_error_init_with_code(&e, code);
+    std::string text = zip_error_strerror(&e);
+    zip_error_fini(&e);
+    return text;
+}
+
 void fsync_path(const std::filesystem::path& p, bool directory) {
     const int fd = ::open(p.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
     if (fd < 0) return;
@@ -122,13 +131,7 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
     buffers.reserve(tensors.size());
     int err = 0;
     zip_t* z = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
-    if (!z) {
-        zip_error_t e;
-        zip_error_init_with_code(&e, err);
-        std::string why = zip_error_strerror(&e);
-        zip_error_fini(&e);
-        fail(tmp, "cannot create (" + why + ")");
-    }
+    if (!z) fail(tmp, "cannot create (" + zip_error_text(err) + ")");
     for (const auto& [name, t] : tensors) {
         buffers.push_back(npy_bytes(t));
         zip_source_t* src = zip_source_buffer(z, buffers.back().data(), buffers.back().size(), 0);
@@ -159,13 +162,7 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
 NamedTensors load_npz(const std::filesystem::path& path) {
     int err = 0;
     std::unique_ptr<zip_t, decltype(&zip_discard)> z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err), &zip_discard);
-    if (!z) {
-        zip_error_t e;
-        zip_error_init_with_code(&e, err);
-        std::string why = zip_error_strerror(&e);
-        zip_error_fini(&e);
-        fail(path, "cannot open as a zip archive (" + why + ")");
-    }
+    if (!z) fail(path, "cannot open as a zip archive (" + zip_error_text(err) + ")");
     NamedTensors out;
     const zip_int64_t n = zip_get_num_entries(z.get(), 0);
     for (zip_int64_t i = 0; i < n; ++i) {

@@ -135,24 +135,20 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
 }
 
 StepLR::StepLR(Optimizer& optimizer, int step_size, double gamma)
-    : opt_(optimizer), step_size_(step_size), gamma_(gamma), base_(optimizer.lr()) {
+    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
     require(step_size > 0, "StepLR: step_size must be positive, got " + std::to_string(step_size));
 }
 
-void StepLR::step() {
-    ++epoch_;
-    opt_.set_lr(base_ * std::pow(gamma_, epoch_ / step_size_));
-}
+double StepLR::lr_at(int epoch) const { return base_lr() * std::pow(gamma_, epoch / step_size_); }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int t_max, double eta_min)
-    : opt_(optimizer), t_max_(t_max), eta_min_(eta_min), base_(optimizer.lr()) {
+    : LRScheduler(optimizer), t_max_(t_max), eta_min_(eta_min) {
     require(t_max > 0, "CosineAnnealingLR: t_max must be positive, got " + std::to_string(t_max));
 }
 
-void CosineAnnealingLR::step() {
-    ++epoch_;
-    const double progress = static_cast<double>(epoch_) / t_max_;  // PyTorch's closed form: periodic past t_max
-    opt_.set_lr(eta_min_ + (base_ - eta_min_) * (1 + std::cos(std::numbers::pi * progress)) / 2);
+double CosineAnnealingLR::lr_at(int epoch) const {
+    const double progress = static_cast<double>(epoch) / t_max_;  // periodic past t_max, as PyTorch
+    return eta_min_ + (base_lr() - eta_min_) * (1 + std::cos(std::numbers::pi * progress)) / 2;
 }
 
 }  // namespace xgrad::optim

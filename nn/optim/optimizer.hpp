@@ -82,29 +82,48 @@ public:
 /// clip_grad_norm_, factor max_norm / (norm + 1e-6)); returns the norm before clipping.
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 
-/// Multiplies the learning rate by gamma every step_size calls of step() (once per epoch).
-class StepLR {
+/// Sets an optimizer's learning rate once per epoch (call step() after each) from a closed form
+/// of the epoch count and the learning rate the optimizer had when the scheduler was made.
+class LRScheduler {
 public:
-    StepLR(Optimizer& optimizer, int step_size, double gamma = 0.1);
-    void step();
+    explicit LRScheduler(Optimizer& optimizer) : opt_(optimizer), base_(optimizer.lr()) {}
+    virtual ~LRScheduler() = default;
+    void step() { opt_.set_lr(lr_at(++epoch_)); }
+    int epoch() const { return epoch_; }
+
+protected:
+    virtual double lr_at(int epoch) const = 0;
+    double base_lr() const { return base_; }
 
 private:
     Optimizer& opt_;
-    int step_size_, epoch_ = 0;
-    double gamma_, base_;
+    double base_;
+    int epoch_ = 0;
 };
 
-/// Cosine annealing from the initial lr to eta_min over t_max calls of step():
-/// lr = eta_min + (base - eta_min) (1 + cos(π epoch / t_max)) / 2 (PyTorch's closed form).
-class CosineAnnealingLR {
+/// Multiplies the learning rate by gamma every step_size epochs.
+class StepLR : public LRScheduler {
 public:
-    CosineAnnealingLR(Optimizer& optimizer, int t_max, double eta_min = 0);
-    void step();
+    /// Throws std::invalid_argument for a step_size below 1.
+    StepLR(Optimizer& optimizer, int step_size, double gamma = 0.1);
 
 private:
-    Optimizer& opt_;
-    int t_max_, epoch_ = 0;
-    double eta_min_, base_;
+    double lr_at(int epoch) const override;
+    int step_size_;
+    double gamma_;
+};
+
+/// Cosine annealing from the initial lr to eta_min over t_max epochs:
+/// lr = eta_min + (base - eta_min) (1 + cos(π epoch / t_max)) / 2 (PyTorch's closed form).
+class CosineAnnealingLR : public LRScheduler {
+public:
+    /// Throws std::invalid_argument for a t_max below 1.
+    CosineAnnealingLR(Optimizer& optimizer, int t_max, double eta_min = 0);
+
+private:
+    double lr_at(int epoch) const override;
+    int t_max_;
+    double eta_min_;
 };
 
 }  // namespace xgrad::optim
