@@ -1,6 +1,7 @@
 #pragma once
 // Everything a user of xgrad needs: `#include <xgrad.hpp>`.
 
+#include "autograd/anomaly.hpp"
 #include "autograd/array.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"

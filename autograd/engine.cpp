@@ -1,7 +1,9 @@
 // The graph: recording a Node per op (apply), the backward pass, and freeing the graph.
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
@@ -52,10 +54,42 @@ std::string operand_desc(const Array& a) {
     return std::string(dtype_name(dtype_of_array(a))) + " " + shape_str(shape_of(a));
 }
 
+thread_local std::uint64_t next_sequence_nr = 0;
+
+// Flat index of the first NaN or Inf in `a`, or nullopt.
+std::optional<std::size_t> first_non_finite(const Array& a) {
+    return std::visit([](const auto& x) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!std::isfinite(x.data()[i])) return i;
+        return std::nullopt;
+    }, a);
+}
+
+// "leaf 'w' float32 (3, 2)" or "'matmul' #4 float32 (4, 2)": where an operand comes from.
+std::string provenance(const Tensor& t) {
+    std::string desc = operand_desc(t.array());
+    if (!t.grad_fn()) return (t.name().empty() ? "leaf " : "leaf '" + t.name() + "' ") + desc;
+    return "'" + t.grad_fn()->name() + "' #" + std::to_string(t.grad_fn()->sequence_nr()) + " " + desc;
+}
+
+std::string operands_desc(const std::vector<Tensor>& inputs) {
+    std::string s;
+    for (std::size_t i = 0; i < inputs.size(); ++i) s += (i ? ", " : "") + provenance(inputs[i]);
+    return s;
+}
+
+[[noreturn]] void throw_anomaly(const std::string& what, const std::string& op, std::uint64_t nr, const Array& bad,
+                                std::size_t index, const std::vector<Tensor>& inputs) {
+    const double v = std::visit([&](const auto& x) { return static_cast<double>(x.data()[index]); }, bad);
+    throw std::runtime_error("anomaly: " + what + " of '" + op + "' (op #" + std::to_string(nr) + ") produced " +
+                             (std::isnan(v) ? "NaN" : "Inf") + " at flat index " + std::to_string(index) + " of " +
+                             operand_desc(bad) + "; operands: " + operands_desc(inputs));
+}
+
 }  // namespace
 
 Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
-    : name_(std::move(name)), inputs_(std::move(inputs)), forward_(std::move(forward)),
+    : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
       backward_(std::move(backward)) {}
 
 Node::~Node() { drop_inputs(inputs_); }
@@ -81,6 +115,8 @@ Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Ba
             throw DtypeError(name + ": operands have different dtypes: " + operand_desc(*arrays[0]) + " vs " +
                              operand_desc(*arrays[i]) + " (convert one with .to())");
     Array out = forward(Inputs(arrays));
+    if (is_anomaly_enabled())
+        if (auto bad = first_non_finite(out)) throw_anomaly("forward", name, next_sequence_nr + 1, out, *bad, inputs);
     if (!record || !is_grad_enabled()) return Tensor(std::move(out));
     auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
     auto impl = std::make_shared<TensorImpl>(std::move(out), true);
@@ -123,6 +159,19 @@ std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<Tensor
     return post;
 }
 
+}  // namespace
+
+std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
+    std::unordered_map<TensorImpl*, std::size_t> index;
+    std::vector<std::shared_ptr<Node>> nodes;
+    if (!root.requires_grad()) return nodes;
+    for (const auto& impl : sort_graph(TensorAccess::impl(root), index))
+        if (impl->grad_fn) nodes.push_back(impl->grad_fn);
+    return nodes;
+}
+
+namespace {
+
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     std::unordered_map<TensorImpl*, std::size_t> index;
     auto order = sort_graph(TensorAccess::impl(root), index);
@@ -159,6 +208,10 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             if (dtype_of_array(gi) != inputs[i].dtype() || shape_of(gi) != inputs[i].shape())
                 throw std::logic_error("backward of '" + node.name() + "' returned a gradient of " + operand_desc(gi) +
                                        " for operand " + std::to_string(i) + " of " + operand_desc(*arrays[i]));
+            if (is_anomaly_enabled())
+                if (auto bad = first_non_finite(gi))
+                    throw_anomaly("backward (gradient for operand " + std::to_string(i) + ")", node.name(),
+                                  node.sequence_nr(), gi, *bad, inputs);
             accumulate(grads[index.at(inputs[i].impl())], std::move(*in_grads[i]));
         }
     }

@@ -3,9 +3,14 @@
 #include <cmath>
 #include <iomanip>
 #include <ostream>
+#include <numeric>
 #include <sstream>
 
 #include "autograd/grad_mode.hpp"
+#include "autograd/node.hpp"
+
+#include <algorithm>
+#include <random>
 
 namespace xgrad {
 
@@ -142,6 +147,169 @@ std::ostream& operator<<(std::ostream& os, const GradcheckResult& r) {
     if (r.ok || mismatch)
         s << ": analytic " << r.analytic << " vs numeric " << r.numeric << " (abs error " << r.abs_error
           << ", rel error " << r.rel_error << ")";
+    return os << s.str();
+}
+
+namespace {
+
+Array to_float64(const Array& a) {
+    return std::visit([](const auto& x) -> Array { return xt::xarray<double>(xt::cast<double>(x)); }, a);
+}
+
+double dot(const Array& a, const xt::xarray<double>& v) {
+    const auto& x = get<double>(a);
+    double s = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) s += x.data()[i] * v.data()[i];
+    return s;
+}
+
+NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOptions& o) {
+    NodeCheck r;
+    r.position = position;
+    r.sequence_nr = node.sequence_nr();
+    r.op = node.name();
+    const auto& inputs = node.inputs();
+    std::vector<Array> in;
+    for (const auto& t : inputs) in.push_back(to_float64(t.array()));
+    std::vector<const Array*> ptrs;
+    for (const auto& a : in) ptrs.push_back(&a);
+    auto forward = [&] { return node.forward()(Inputs(ptrs)); };
+    auto not_checkable = [&](std::string why) {
+        r.status = NodeCheck::Status::not_checkable;
+        r.detail = std::move(why);
+        return r;
+    };
+
+    Array out;
+    try {
+        out = forward();
+    } catch (const std::exception& e) {
+        return not_checkable(std::string("its forward does not run in float64: ") + e.what());
+    }
+    if (dtype_of_array(out) != Dtype::float64) return not_checkable("it changes the dtype");
+
+    std::mt19937_64 gen(o.seed + position);
+    std::normal_distribution<double> normal;
+    xt::xarray<double> v = xt::xarray<double>::from_shape(shape_of(out));
+    for (auto& e : v) e = normal(gen);
+    const Array upstream(v);
+
+    std::unique_ptr<bool[]> needs(new bool[inputs.size()]);
+    for (std::size_t i = 0; i < inputs.size(); ++i) needs[i] = inputs[i].requires_grad();
+    Grads grads;
+    try {
+        grads = node.backward()(BackwardArgs{upstream, Inputs(ptrs), out, {needs.get(), inputs.size()}});
+    } catch (const std::exception& e) {
+        r.status = NodeCheck::Status::failed;
+        r.detail = std::string("backward threw: ") + e.what();
+        return r;
+    }
+
+    const double f0 = dot(out, v);
+    double worst = -1;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!needs[i]) continue;
+        auto& x = get<double>(in[i]);
+        const std::size_t n = x.size();
+        if (i >= grads.size() || (!grads[i] && n > 0)) {
+            r.status = NodeCheck::Status::failed;
+            r.detail = "backward returned no gradient for operand " + std::to_string(i);
+            r.input = i;
+            return r;
+        }
+        if (n > 0 && shape_of(*grads[i]) != x.shape()) {
+            r.status = NodeCheck::Status::failed;
+            r.detail = "backward returned a gradient of shape " + shape_str(shape_of(*grads[i])) + " for operand " +
+                       std::to_string(i) + " of shape " + shape_str(x.shape());
+            return r;
+        }
+        std::vector<std::size_t> elements(n);
+        std::iota(elements.begin(), elements.end(), std::size_t{0});
+        if (n > o.max_elements) {
+            std::shuffle(elements.begin(), elements.end(), gen);
+            elements.resize(o.max_elements);
+            std::sort(elements.begin(), elements.end());
+        }
+        for (std::size_t k : elements) {
+            const double orig = x.data()[k];
+            x.data()[k] = orig + o.eps;
+            const double fp = dot(forward(), v);
+            x.data()[k] = orig - o.eps;
+            const double fm = dot(forward(), v);
+            x.data()[k] = orig;
+            // a kink: the slopes on either side differ (relu at 0, step at 0, abs at 0)
+            const double right = (fp - f0) / o.eps, left = (f0 - fm) / o.eps;
+            if (!(std::abs(right - left) <= o.atol + o.rtol * std::max(std::abs(right), std::abs(left)))) {
+                ++r.kinks;
+                continue;
+            }
+            const double numeric = (fp - fm) / (2 * o.eps);
+            const double analytic = std::visit([&](const auto& g) { return static_cast<double>(g.data()[k]); }, *grads[i]);
+            const double err = std::abs(analytic - numeric);
+            double ratio = err / (o.atol + o.rtol * std::abs(numeric));
+            if (std::isnan(ratio)) ratio = INFINITY;
+            ++r.checked;
+            if (ratio > worst) {
+                worst = ratio;
+                r.input = i, r.input_shape = x.shape(), r.element = k;
+                r.analytic = analytic, r.numeric = numeric, r.abs_error = err;
+            }
+        }
+    }
+    if (worst > 1.0) {
+        r.status = NodeCheck::Status::failed;
+        std::ostringstream s;
+        s << std::setprecision(6) << "operand " << r.input << " element " << index_str(r.element, r.input_shape)
+          << ": analytic " << r.analytic << " vs numeric " << r.numeric;
+        r.detail = s.str();
+    } else if (r.checked == 0) {
+        return not_checkable(r.kinks > 0 ? "every sampled element sits on a kink" : "no elements");
+    }
+    return r;
+}
+
+}  // namespace
+
+GraphCheckResult check_graph(const Tensor& root, CheckGraphOptions options) {
+    if (!root.requires_grad())
+        throw std::invalid_argument("check_graph: the tensor has no recorded graph (nothing required grad)");
+    NoGradGuard no_grad;  // replays must not record
+    GraphCheckResult result;
+    const auto nodes = graph_nodes(root);
+    for (std::size_t p = 0; p < nodes.size(); ++p) {
+        result.nodes.push_back(check_node(*nodes[p], p, options));
+        if (result.nodes.back().status == NodeCheck::Status::failed && !result.first_failure) result.first_failure = p;
+    }
+    return result;
+}
+
+std::ostream& operator<<(std::ostream& os, const GraphCheckResult& r) {
+    std::size_t passed = 0, failed = 0, unchecked = 0;
+    for (const auto& n : r.nodes) {
+        passed += n.status == NodeCheck::Status::passed;
+        failed += n.status == NodeCheck::Status::failed;
+        unchecked += n.status == NodeCheck::Status::not_checkable;
+    }
+    std::ostringstream s;
+    s << "check_graph: " << r.nodes.size() << " nodes, " << passed << " passed, " << failed << " failed, " << unchecked
+      << " not checkable\n";
+    s << "  pos  op#  op                  status          checked  kinks  worst |analytic - numeric|\n";
+    for (const auto& n : r.nodes) {
+        const char* status = n.status == NodeCheck::Status::passed   ? "passed"
+                             : n.status == NodeCheck::Status::failed ? "FAILED"
+                                                                     : "not checkable";
+        s << "  " << std::setw(3) << n.position << "  " << std::setw(3) << n.sequence_nr << "  " << std::left
+          << std::setw(18) << n.op << "  " << std::setw(14) << status << std::right << "  " << std::setw(7) << n.checked
+          << "  " << std::setw(5) << n.kinks << "  ";
+        if (n.checked > 0) s << std::scientific << std::setprecision(2) << n.abs_error << std::defaultfloat;
+        if (!n.detail.empty()) s << "  (" << n.detail << ")";
+        s << '\n';
+    }
+    if (r.first_failure) {
+        const auto& n = r.nodes[*r.first_failure];
+        s << "first failure: node " << n.position << " '" << n.op << "' (op #" << n.sequence_nr << "): " << n.detail
+          << '\n';
+    }
     return os << s.str();
 }
 

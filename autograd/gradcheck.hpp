@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -45,5 +47,50 @@ using GradcheckFn = std::function<Tensor(const std::vector<Tensor>&)>;
 /// requires grad, the output is not connected to them, an input's Jacobian is all zero on both
 /// sides, or backward throws. Errors thrown by fn's forward propagate.
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+
+/// Options of check_graph; tolerances as gradcheck.
+struct CheckGraphOptions {
+    double eps = 1e-6;
+    double atol = 1e-5;
+    double rtol = 1e-3;
+    /// Elements compared per operand: all of them up to this many, else a random sample.
+    std::size_t max_elements = 64;
+    std::uint64_t seed = 0;  ///< for the sample and the random upstream vector
+};
+
+/// What check_graph found at one node.
+struct NodeCheck {
+    enum class Status { passed, failed, not_checkable };
+    std::size_t position = 0;      ///< order in which backward visits it (0: the root's node)
+    std::uint64_t sequence_nr = 0; ///< the op's creation number (Node::sequence_nr)
+    std::string op;
+    Status status = Status::passed;
+    std::string detail;            ///< why it failed or cannot be checked
+    std::size_t checked = 0;       ///< elements compared
+    std::size_t kinks = 0;         ///< elements skipped: a kink (relu at 0, step at 0) sits there
+    /// The worst element (or the failing one): operand, its shape, flat index, the two values.
+    std::size_t input = 0;
+    Shape input_shape;
+    std::size_t element = 0;
+    double analytic = 0, numeric = 0, abs_error = 0;
+};
+
+/// The per-node report of check_graph; converts to bool (true when no node failed).
+struct GraphCheckResult {
+    std::vector<NodeCheck> nodes;
+    std::optional<std::size_t> first_failure;  ///< index into nodes, in backward order
+    explicit operator bool() const { return !first_failure; }
+};
+
+std::ostream& operator<<(std::ostream& os, const GraphCheckResult& r);
+
+/// Re-verifies every recorded node that produced `root`, one node at a time: the node's forward
+/// is re-run in float64 at its recorded operands (copies: a float32 model can be checked), its
+/// recorded backward gives the vector-Jacobian product for a random upstream vector, and central
+/// differences of the forward check it element by element. Elements where the one-sided
+/// differences disagree sit on a kink and are reported as not checkable, never as failures.
+/// Call it before backward frees the graph (or after a backward with retain_graph); throws
+/// std::runtime_error for a freed graph. Changes nothing in the graph or the gradients.
+GraphCheckResult check_graph(const Tensor& root, CheckGraphOptions options = {});
 
 }  // namespace xgrad

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -46,6 +47,8 @@ public:
     Node& operator=(const Node&) = delete;
 
     const std::string& name() const { return name_; }
+    /// Order of creation on this thread (1, 2, ...): the op's place in the recorded program.
+    std::uint64_t sequence_nr() const { return sequence_nr_; }
     const std::vector<Tensor>& inputs() const { return inputs_; }
     /// Re-runs the forward at other operand values (e.g. float64 copies for checking).
     const ForwardFn& forward() const { return forward_; }
@@ -57,6 +60,7 @@ public:
 
 private:
     std::string name_;
+    std::uint64_t sequence_nr_;
     std::vector<Tensor> inputs_;
     ForwardFn forward_;
     BackwardFn backward_;
@@ -68,6 +72,10 @@ private:
 /// op is made this way; so is a user's own differentiable op. Operands must share one dtype
 /// (throws DtypeError naming `name` otherwise); the engine checks each returned gradient's shape.
 Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
+
+/// The recorded nodes that produced `root`, in the order backward visits them (root's node
+/// first). Throws std::runtime_error if part of the graph was freed by a backward.
+std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root);
 
 /// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
 /// The result is evaluated after f returns: f may return a lazy xtensor expression of its

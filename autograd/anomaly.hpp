@@ -1,0 +1,23 @@
+#pragma once
+
+namespace xgrad {
+
+/// True while anomaly detection is on for this thread.
+bool is_anomaly_enabled();
+
+/// Turns anomaly detection on for its lifetime on this thread (PyTorch's DetectAnomalyGuard):
+/// the first op whose forward produces a NaN or Inf, or whose backward returns one, throws
+/// std::runtime_error naming the op, its place in the graph and its operands. It costs one
+/// pass over every output and gradient, so it is off by default.
+class DetectAnomalyGuard {
+public:
+    DetectAnomalyGuard();
+    ~DetectAnomalyGuard();
+    DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+    DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+}  // namespace xgrad
