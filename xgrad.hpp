@@ -5,6 +5,7 @@
 #include "autograd/array.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/graph_export.hpp"
 #include "autograd/node.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tensor.hpp"

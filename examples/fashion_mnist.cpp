@@ -190,6 +190,22 @@ int main(int argc, char** argv) {
     }
     const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
     write_history(c.output_dir, history);
+    {
+        // the graph of one training step on 128 test images, gradients coloured
+        model.train();
+        const data::Dataset batch = test.subset([] {
+            std::vector<std::size_t> first(128);
+            std::iota(first.begin(), first.end(), std::size_t{0});
+            return first;
+        }());
+        Tensor loss = nn::cross_entropy(model(batch.inputs), batch.labels);
+        loss.backward({.retain_graph = true});
+        std::cout << "diagram: "
+                  << write_graph(loss, std::filesystem::path(c.output_dir) / "graph.svg",
+                                 {.show_grads = true, .names = model.named_parameters()})
+                  << '\n';
+        model.zero_grad();
+    }
     const auto model_path = std::filesystem::path(c.output_dir) / "model.npz";
     nn::save(model, model_path);
     std::cout << "saved the parameters to " << model_path.string() << " (numpy.load opens it)\n";

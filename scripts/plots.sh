@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates the activation plots in docs/images/activations/ (SVG): each function and its
-# derivative, the derivative taken through xgrad's backward pass (examples/activation_plots.cpp).
+# Regenerates the pictures in docs/images/: the activation plots (each function and its
+# derivative, the derivative taken through xgrad's backward pass: examples/activation_plots.cpp)
+# and the diagram of one Fashion-MNIST training step (examples/fashion_mnist.cpp).
 #   usage: scripts/plots.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build/release -j "${XGRAD_JOBS:-2}" --target activation_plots
+cmake --build build/release -j "${XGRAD_JOBS:-2}" --target activation_plots fashion_mnist
 data=build/plots
 build/release/examples/activation_plots "$data"
 
@@ -29,3 +30,8 @@ plot "$tsv" using 1:2 with lines lw 2.5 lc rgb "#1f77b4" title "f(x)", \
 GP
     echo "wrote $out/$name.svg"
 done
+
+# the diagram of one Fashion-MNIST training step, shown in the README
+build/release/examples/fashion_mnist --epochs 1 --limit 6000 --output-dir build/plots/fashion_mnist > /dev/null
+cp build/plots/fashion_mnist/graph.svg docs/images/fashion_mnist_graph.svg
+echo "wrote docs/images/fashion_mnist_graph.svg"

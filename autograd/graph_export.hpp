@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xgrad {
+
+/// What a diagram shows.
+struct DotOptions {
+    bool show_shapes = true;       ///< shapes on the edges, and the output's shape
+    bool show_values = false;      ///< values of tensors of at most 16 elements
+    bool show_grads = false;       ///< after backward: each leaf's gradient norm, coloured on a log scale (NaN/Inf red)
+    /// after relu: share of zeros and dead units (0 for every sample of a (batch, units) output);
+    /// after sigmoid/tanh: share of saturated outputs (within 0.01 of a bound)
+    bool show_activation_stats = true;
+    /// Labels for leaves, matched by identity, e.g. model.named_parameters() -> "0.weight".
+    std::vector<std::pair<std::string, Tensor>> names = {};
+};
+
+/// Graphviz DOT of everything that produced `root`: one box per op, one ellipse per leaf (its
+/// name, shape and dtype), edges in data-flow order. Node ids follow a fixed traversal (operands
+/// in order, before the op that uses them), so the same graph always gives the same text.
+/// Throws std::runtime_error if backward freed the graph.
+std::string to_dot(const Tensor& root, const DotOptions& options = {});
+
+/// Writes the diagram to `path`: .dot as text; .svg, .png or .pdf through Graphviz's `dot` when
+/// it is installed. Without Graphviz it writes path with the extension .dot instead and returns
+/// a message saying how to render it; otherwise returns the path written. Files are written
+/// under a temporary name and renamed. Throws std::runtime_error if the file cannot be written.
+std::string write_graph(const Tensor& root, const std::filesystem::path& path, const DotOptions& options = {});
+
+}  // namespace xgrad

@@ -1,0 +1,81 @@
+#include "helpers.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace xgrad;
+namespace fs = std::filesystem;
+
+TEST_CASE("to_dot: a golden diagram, deterministic", "[graph_export]") {
+    auto x = Tensor::from({1, -2, 3, -4, 5, -6}, {2, 3}).set_name("x");
+    auto w = Tensor::from({1, 0, 0, 1, 1, 1}, {3, 2}, {.requires_grad = true}).set_name("w");
+    Tensor y = relu(matmul(x, w)).sum();
+    const std::string golden =
+        "digraph xgrad {\n"
+        "  node [fontname=\"Helvetica\", fontsize=11, style=filled];\n"
+        "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n"
+        "  n0 [label=\"x\\n(2, 3) float32\", shape=ellipse, fillcolor=\"#eeeeee\"];\n"
+        "  n1 [label=\"w\\n(3, 2) float32\", shape=ellipse, fillcolor=\"#dbe9f6\"];\n"
+        "  n2 [label=\"matmul\", shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n"
+        "  n3 [label=\"relu\\nzeros 50%\\ndead units 0/2\", shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n"
+        "  n4 [label=\"sum\", shape=box, style=\"rounded,filled\", fillcolor=\"#c7e9c0\"];\n"
+        "  n0 -> n2 [label=\" (2, 3)\"];\n"
+        "  n1 -> n2 [label=\" (3, 2)\"];\n"
+        "  n2 -> n3 [label=\" (2, 2)\"];\n"
+        "  n3 -> n4 [label=\" (2, 2)\"];\n"
+        "  out [label=\"() float32\", shape=plaintext, style=\"\"];\n"
+        "  n4 -> out;\n"
+        "}\n";
+    CHECK(to_dot(y) == golden);
+    CHECK(to_dot(y) == to_dot(y));
+    // a tensor used twice is one node with two edges
+    auto d = to_dot((w * w).sum(), {.show_shapes = false});
+    CHECK(d.find("n0 -> n1;\n  n0 -> n1;\n") != std::string::npos);
+}
+
+TEST_CASE("to_dot options: values, gradients, names, statistics", "[graph_export]") {
+    manual_seed(0);
+    auto model = nn::MLP({3, 4, 2}, "sigmoid");
+    Tensor loss = nn::cross_entropy(model(Tensor::ones({2, 3})), Labels{0, 1});
+    CHECK(to_dot(loss).find("parameter\\n(4, 3) float32") != std::string::npos);
+    const auto named = to_dot(loss, {.names = model.named_parameters()});
+    CHECK(named.find("0.weight\\n(4, 3) float32") != std::string::npos);
+    CHECK(named.find("2.bias\\n(2) float32") != std::string::npos);
+    CHECK(named.find("sigmoid\\nsaturated ") != std::string::npos);
+    CHECK(named.find("|grad|") == std::string::npos);
+    loss.backward({.retain_graph = true});
+    const auto grads = to_dot(loss, {.show_grads = true, .names = model.named_parameters()});
+    CHECK(grads.find("|grad| ") != std::string::npos);
+    auto v = Tensor::from({1.5, 2}, {2}, {.requires_grad = true});
+    CHECK(to_dot(v.sum(), {.show_values = true}).find("[1.5, 2]") != std::string::npos);
+    // a NaN gradient is red
+    auto n = Tensor::from({-1}, {1}, {.requires_grad = true});
+    Tensor s = sqrt(n).sum();
+    s.backward({.retain_graph = true});
+    CHECK(to_dot(s, {.show_grads = true}).find("#ff4d4d") != std::string::npos);
+}
+
+TEST_CASE("write_graph writes .dot, renders .svg through Graphviz, refuses freed graphs", "[graph_export][errors]") {
+    const auto dir = fs::temp_directory_path() / ("xgrad_dot_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto w = Tensor::ones({2}, {.requires_grad = true});
+    Tensor y = (w * 3.0).sum();
+    CHECK(write_graph(y, dir / "g.dot") == (dir / "g.dot").string());
+    std::ifstream in(dir / "g.dot");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    CHECK(text == to_dot(y));
+    const auto svg_result = write_graph(y, dir / "g.svg");
+    if (std::system("command -v dot > /dev/null 2>&1") == 0) {
+        CHECK(svg_result == (dir / "g.svg").string());
+        std::ifstream svg(dir / "g.svg");
+        std::string head((std::istreambuf_iterator<char>(svg)), {});
+        CHECK(head.find("<svg") != std::string::npos);
+    } else {
+        CHECK_THAT(svg_result, Catch::Contains("Graphviz is not installed"));
+    }
+    CHECK_FALSE(fs::exists(dir / "g.svg.tmp"));
+    CHECK_THROWS_WITH(write_graph(y, dir / "g.bmp"), Catch::Contains("unknown format '.bmp'"));
+    y.backward();
+    CHECK_THROWS_WITH(to_dot(y), Catch::Contains("was freed by backward()"));
+    fs::remove_all(dir);
+}
