@@ -35,3 +35,9 @@ done
 build/release/examples/fashion_mnist --epochs 1 --limit 6000 --output-dir build/plots/fashion_mnist > /dev/null
 cp build/plots/fashion_mnist/graph.svg docs/images/fashion_mnist_graph.svg
 echo "wrote docs/images/fashion_mnist_graph.svg"
+
+# one training step of a small MLP before and after backward (examples/graph.cpp)
+cmake --build build/release -j "${XGRAD_JOBS:-2}" --target graph
+build/release/examples/graph build/plots/graph > /dev/null
+cp build/plots/graph/graph_before.svg build/plots/graph/graph_after.svg docs/images/
+echo "wrote docs/images/graph_before.svg docs/images/graph_after.svg"
