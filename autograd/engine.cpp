@@ -190,7 +190,13 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             else impl.grad = std::make_shared<TensorImpl>(std::move(g));
             continue;
         }
-        const Node& node = *impl.grad_fn;
+        Node& node = *impl.grad_fn;
+        if (options.record_grad_norms)
+            node.set_grad_norm(std::sqrt(std::visit([](const auto& a) {
+                double s = 0;
+                for (auto v : a) s += static_cast<double>(v) * static_cast<double>(v);
+                return s;
+            }, g)));
         const auto& inputs = node.inputs();
         arrays.clear();
         needs.reset(new bool[inputs.size()]);

@@ -49,7 +49,7 @@ double l2_norm(const Tensor& t) {
 // A fill colour for a gradient norm on a log scale: pale blue (tiny) to orange (large); red for NaN/Inf.
 std::string grad_colour(double norm) {
     if (!std::isfinite(norm)) return "#ff4d4d";
-    const double t = std::clamp((std::log10(std::max(norm, 1e-12)) + 8.0) / 10.0, 0.0, 1.0);  // 1e-8 .. 1e2
+    const double t = std::clamp((std::log10(std::max(norm, 1e-12)) + 6.0) / 7.0, 0.0, 1.0);  // 1e-6 .. 1e1
     const auto mix = [t](int a, int b) { return static_cast<int>(a + (b - a) * t); };
     char buf[8];
     std::snprintf(buf, sizeof buf, "#%02x%02x%02x", mix(0xde, 0xfd), mix(0xeb, 0xae), mix(0xf7, 0x6b));
@@ -129,8 +129,13 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
         if (o.show_activation_stats)
             if (auto stats = activation_stats(fn->name(), t); !stats.empty()) label += "\n" + stats;
         if (o.show_values && t.numel() <= 16) label += "\n" + values_text(t);
+        std::string fill = t.is_same(root) ? "#c7e9c0" : "#f5f5f5";
+        if (o.show_grads && fn->grad_norm()) {
+            label += "\n|grad out| " + short_number(*fn->grad_norm());
+            fill = grad_colour(*fn->grad_norm());
+        }
         nodes << "  n" << me << " [label=\"" << escape(label) << "\", shape=box, style=\"rounded,filled\", fillcolor=\""
-              << (t.is_same(root) ? "#c7e9c0" : "#f5f5f5") << "\"];\n";
+              << fill << "\"];\n";
         for (const auto& in : fn->inputs()) {
             edges << "  n" << id.at(key(in)) << " -> n" << me;
             if (o.show_shapes) edges << " [label=\" " << shape_str(in.shape()) << "\"]";

@@ -13,7 +13,10 @@ namespace xgrad {
 struct DotOptions {
     bool show_shapes = true;       ///< shapes on the edges, and the output's shape
     bool show_values = false;      ///< values of tensors of at most 16 elements
-    bool show_grads = false;       ///< after backward: each leaf's gradient norm, coloured on a log scale (NaN/Inf red)
+    /// after backward: each leaf's gradient norm and, if that backward ran with
+    /// record_grad_norms, the norm of the gradient reaching each op's output; coloured on a
+    /// log scale (NaN/Inf red)
+    bool show_grads = false;
     /// after relu: share of zeros and dead units (0 for every sample of a (batch, units) output);
     /// after sigmoid/tanh: share of saturated outputs (within 0.01 of a bound)
     bool show_activation_stats = true;

@@ -53,6 +53,10 @@ public:
     /// Re-runs the forward at other operand values (e.g. float64 copies for checking).
     const ForwardFn& forward() const { return forward_; }
     const BackwardFn& backward() const { return backward_; }
+    /// L2 norm of the gradient that reached this node's output in the last backward run with
+    /// record_grad_norms; nullopt otherwise.
+    std::optional<double> grad_norm() const { return grad_norm_; }
+    void set_grad_norm(double norm) { grad_norm_ = norm; }
     /// True once a backward without retain_graph has freed this node's operands.
     bool released() const { return released_; }
     /// Drops the operands and functions (called by the engine after backward).
@@ -64,6 +68,7 @@ private:
     std::vector<Tensor> inputs_;
     ForwardFn forward_;
     BackwardFn backward_;
+    std::optional<double> grad_norm_;
     bool released_ = false;
 };
 

@@ -44,6 +44,9 @@ struct TensorOptions {
 /// Options of `Tensor::backward`.
 struct BackwardOptions {
     bool retain_graph = false;  ///< keep the graph so that backward can run through it again
+    /// Store on each node the L2 norm of the gradient reaching its output (Node::grad_norm), for
+    /// diagrams; costs one pass over every gradient. Use with retain_graph to draw afterwards.
+    bool record_grad_norms = false;
 };
 
 /// A cheap, copyable handle to an n-dimensional array of float or double that records the ops

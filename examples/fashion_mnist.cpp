@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
             return first;
         }());
         Tensor loss = nn::cross_entropy(model(batch.inputs), batch.labels);
-        loss.backward({.retain_graph = true});
+        loss.backward({.retain_graph = true, .record_grad_norms = true});
         std::cout << "diagram: "
                   << write_graph(loss, std::filesystem::path(c.output_dir) / "graph.svg",
                                  {.show_grads = true, .names = model.named_parameters()})

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     std::cout << '\n' << check_graph(loss) << '\n';
     const bool ok = static_cast<bool>(check_graph(loss));
 
-    loss.backward({.retain_graph = true});  // keep the graph to draw it with its gradients
+    loss.backward({.retain_graph = true, .record_grad_norms = true});  // keep the graph to draw it with its gradients
     DotOptions with_grads = names;
     with_grads.show_grads = true;
     std::cout << "after backward:  " << write_graph(loss, out / "graph_after.svg", with_grads) << '\n';

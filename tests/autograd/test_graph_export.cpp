@@ -79,3 +79,17 @@ TEST_CASE("write_graph writes .dot, renders .svg through Graphviz, refuses freed
     CHECK_THROWS_WITH(to_dot(y), Catch::Contains("was freed by backward()"));
     fs::remove_all(dir);
 }
+
+TEST_CASE("record_grad_norms puts each op's incoming gradient norm on the diagram", "[graph_export]") {
+    auto w = Tensor::from({3, 4}, {2}, {.requires_grad = true});
+    Tensor y = (w * 2.0).sum();
+    y.backward({.retain_graph = true});
+    CHECK_FALSE(y.grad_fn()->grad_norm());
+    CHECK(to_dot(y, {.show_grads = true}).find("|grad out|") == std::string::npos);
+    y.backward({.retain_graph = true, .record_grad_norms = true});
+    REQUIRE(y.grad_fn()->grad_norm());
+    CHECK(*y.grad_fn()->grad_norm() == 1.0);  // the seed of a scalar loss
+    const auto dot = to_dot(y, {.show_grads = true});
+    CHECK(dot.find("sum\\n|grad out| 1\"") != std::string::npos);
+    CHECK(dot.find("mul\\n|grad out| 1.41\"") != std::string::npos);  // ones(2) reaches w * 2: norm √2
+}
