@@ -55,6 +55,7 @@ std::string operand_desc(const Array& a) {
 }
 
 thread_local std::uint64_t next_sequence_nr = 0;
+thread_local std::vector<std::shared_ptr<const Scope>> scopes;
 
 // Flat index of the first NaN or Inf in `a`, or nullopt.
 std::optional<std::size_t> first_non_finite(const Array& a) {
@@ -90,7 +91,14 @@ std::string operands_desc(const std::vector<Tensor>& inputs) {
 
 Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
     : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
-      backward_(std::move(backward)) {}
+      backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
+
+ScopeGuard::ScopeGuard(const std::string& name, const std::string& description) {
+    const std::string full = scopes.empty() ? name : scopes.back()->name + "." + name;
+    scopes.push_back(std::make_shared<const Scope>(Scope{full, full + ": " + description}));
+}
+
+ScopeGuard::~ScopeGuard() { scopes.pop_back(); }
 
 Node::~Node() { drop_inputs(inputs_); }
 

@@ -91,6 +91,15 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
     };
     std::vector<Frame> stack{{root, 0}};
     auto key = [](const Tensor& t) -> const void* { return t.grad_fn() ? static_cast<const void*>(t.grad_fn().get()) : t.impl(); };
+    // module clusters: scope name -> (label, member ids), in order of first appearance
+    std::vector<std::pair<std::string, std::pair<std::string, std::vector<std::size_t>>>> clusters;
+    std::vector<std::pair<std::string, std::size_t>> named_leaves;
+    auto cluster = [&](const Scope& sc) -> std::vector<std::size_t>& {
+        for (auto& c : clusters)
+            if (c.first == sc.name) return c.second.second;
+        clusters.push_back({sc.name, {sc.label, {}}});
+        return clusters.back().second.second;
+    };
     auto leaf_name = [&](const Tensor& t) {
         for (const auto& [name, p] : o.names)
             if (p.is_same(t)) return name;
@@ -114,6 +123,7 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
         std::string shape = shape_str(t.shape()) + " " + std::string(dtype_name(t.dtype()));
         if (!fn) {
             std::string name = leaf_name(t);
+            if (!name.empty()) named_leaves.emplace_back(name, me);
             std::string label = (name.empty() ? std::string(t.requires_grad() ? "parameter" : "input") : name) + "\n" + shape;
             if (o.show_values && t.numel() <= 16) label += "\n" + values_text(t);
             std::string fill = t.requires_grad() ? "#dbe9f6" : "#eeeeee";
@@ -126,6 +136,7 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
             continue;
         }
         std::string label = fn->name();
+        if (o.group_modules && fn->scope()) cluster(*fn->scope()).push_back(me);
         if (o.show_activation_stats)
             if (auto stats = activation_stats(fn->name(), t); !stats.empty()) label += "\n" + stats;
         if (o.show_values && t.numel() <= 16) label += "\n" + values_text(t);
@@ -146,7 +157,24 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
     dot << "digraph xgrad {\n"
         << "  node [fontname=\"Helvetica\", fontsize=11, style=filled];\n"
         << "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n"
-        << nodes.str() << edges.str();
+        << nodes.str();
+    if (o.group_modules) {
+        for (const auto& [leaf, leaf_id] : named_leaves) {  // "0.weight" joins module "0"
+            const auto dot_at = leaf.rfind('.');
+            if (dot_at == std::string::npos) continue;
+            for (auto& c : clusters)
+                if (c.first == leaf.substr(0, dot_at)) c.second.second.push_back(leaf_id);
+        }
+        std::size_t k = 0;
+        for (const auto& [name, c] : clusters) {
+            if (c.second.size() < 2) continue;
+            dot << "  subgraph cluster_" << k++ << " {\n    label=\"" << escape(c.first)
+                << "\"; fontname=\"Helvetica\"; fontsize=10; style=\"rounded,dashed\"; color=\"#888888\";\n   ";
+            for (auto member : c.second) dot << " n" << member << ";";
+            dot << "\n  }\n";
+        }
+    }
+    dot << edges.str();
     if (o.show_shapes) {
         dot << "  out [label=\"" << escape(shape_str(root.shape()) + " " + std::string(dtype_name(root.dtype())))
             << "\", shape=plaintext, style=\"\"];\n  n" << id.at(key(root)) << " -> out;\n";

@@ -20,6 +20,10 @@ struct DotOptions {
     /// after relu: share of zeros and dead units (0 for every sample of a (batch, units) output);
     /// after sigmoid/tanh: share of saturated outputs (within 0.01 of a bound)
     bool show_activation_stats = true;
+    /// Boxes around each module's ops and parameters, labelled e.g. "0: Linear(784 -> 256)"
+    /// (ops recorded under a ScopeGuard, as Sequential opens per child; parameters by the
+    /// dotted names in `names`). Modules with a single node (an activation) get no box.
+    bool group_modules = true;
     /// Labels for leaves, matched by identity, e.g. model.named_parameters() -> "0.weight".
     std::vector<std::pair<std::string, Tensor>> names = {};
 };

@@ -37,6 +37,23 @@ using ForwardFn = std::function<Array(Inputs)>;
 /// Computes the vector-Jacobian product of an op: one gradient per operand, operand's shape.
 using BackwardFn = std::function<Grads(const BackwardArgs&)>;
 
+/// A named part of a model that ops are recorded in, e.g. {"0", "0: Linear(784 -> 256)"}.
+struct Scope {
+    std::string name;   ///< dotted module path, the prefix of its parameters' names
+    std::string label;  ///< shown on diagrams
+};
+
+/// Records ops created during its lifetime (on this thread) as belonging to a module; nested
+/// scopes get dotted names. Sequential opens one per child; a custom Module may open its own.
+class ScopeGuard {
+public:
+    /// `name` is relative to the enclosing scope; `description` follows it in the label.
+    ScopeGuard(const std::string& name, const std::string& description);
+    ~ScopeGuard();
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+};
+
 /// One recorded op: its name, the operands it consumed (owned), and how to differentiate it.
 /// A Node never owns its output tensor; the engine hands the output's values to `backward`.
 class Node {
@@ -56,6 +73,8 @@ public:
     /// L2 norm of the gradient that reached this node's output in the last backward run with
     /// record_grad_norms; nullopt otherwise.
     std::optional<double> grad_norm() const { return grad_norm_; }
+    /// The innermost ScopeGuard open when the op ran; null outside any.
+    const std::shared_ptr<const Scope>& scope() const { return scope_; }
     void set_grad_norm(double norm) { grad_norm_ = norm; }
     /// True once a backward without retain_graph has freed this node's operands.
     bool released() const { return released_; }
@@ -69,6 +88,7 @@ private:
     ForwardFn forward_;
     BackwardFn backward_;
     std::optional<double> grad_norm_;
+    std::shared_ptr<const Scope> scope_;
     bool released_ = false;
 };
 

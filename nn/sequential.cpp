@@ -1,5 +1,6 @@
 #include "nn/sequential.hpp"
 
+#include "autograd/node.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 
@@ -12,7 +13,10 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
 
 Tensor Sequential::forward(const Tensor& x) {
     Tensor h = x;
-    for (const auto& [name, child] : children()) h = child->forward(h);
+    for (const auto& [name, child] : children()) {
+        ScopeGuard scope(name, child->describe());  // diagrams group each child's ops
+        h = child->forward(h);
+    }
     return h;
 }
 

@@ -15,9 +15,10 @@ namespace xgrad::nn {
 class Sequential : public Module {
 public:
     Sequential() = default;
-    /// From module values (each is moved into shared ownership) or shared pointers.
+    /// From module values (each is moved into shared ownership) or shared pointers; one
+    /// Sequential alone is a copy (sharing its children), as a nested one needs siblings.
     template <class... M>
-        requires(sizeof...(M) > 0 && (!std::is_same_v<std::decay_t<M>, Sequential> && ...))
+        requires(sizeof...(M) > 1 || (sizeof...(M) == 1 && (!std::is_same_v<std::decay_t<M>, Sequential> && ...)))
     explicit Sequential(M&&... modules) {
         (push_back(std::forward<M>(modules)), ...);
     }

@@ -93,3 +93,27 @@ TEST_CASE("record_grad_norms puts each op's incoming gradient norm on the diagra
     CHECK(dot.find("sum\\n|grad out| 1\"") != std::string::npos);
     CHECK(dot.find("mul\\n|grad out| 1.41\"") != std::string::npos);  // ones(2) reaches w * 2: norm √2
 }
+
+TEST_CASE("module clusters group each Linear's op with its parameters", "[graph_export]") {
+    manual_seed(0);
+    nn::Sequential model{nn::Linear(3, 4), nn::ReLU(), nn::Sequential(nn::Linear(4, 2))};
+    Tensor loss = nn::cross_entropy(model(Tensor::ones({2, 3})), Labels{0, 1});
+    const auto dot = to_dot(loss, {.names = model.named_parameters()});
+    CHECK(dot.find("subgraph cluster_0 {\n    label=\"0: Linear(3 -> 4)\"") != std::string::npos);
+    CHECK(dot.find("label=\"2.0: Linear(4 -> 2)\"") != std::string::npos);  // nested: dotted path
+    CHECK(dot.find("ReLU") == std::string::npos);  // a single-node module gets no box
+    CHECK(to_dot(loss, {.group_modules = false}).find("subgraph") == std::string::npos);
+    // the scope is recorded on the node itself
+    auto nodes = graph_nodes(loss);
+    REQUIRE(nodes.size() == 4);
+    CHECK(nodes[1]->scope()->name == "2.0");
+    CHECK(nodes[2]->scope()->label == "1: ReLU()");
+    CHECK(nodes[0]->scope() == nullptr);  // the loss is outside the model
+    {
+        ScopeGuard outer("enc", "Encoder");
+        ScopeGuard inner("fc", "Linear");
+        auto w = Tensor::ones({1}, {.requires_grad = true});
+        CHECK((w * 2.0).grad_fn()->scope()->name == "enc.fc");
+    }
+    CHECK((Tensor::ones({1}, {.requires_grad = true}) * 2.0).grad_fn()->scope() == nullptr);
+}
