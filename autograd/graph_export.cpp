@@ -1,5 +1,6 @@
 #include "autograd/graph_export.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -83,7 +84,12 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
     if (!root.defined()) throw std::invalid_argument("to_dot: undefined tensor");
     // ids in post-order: operands before the op that consumes them
     std::unordered_map<const void*, std::size_t> id;
-    std::ostringstream nodes, edges;
+    std::vector<std::string> decls;  // by id
+    struct Edge {
+        std::size_t from, to;
+        std::string label;
+    };
+    std::vector<Edge> edges;
     std::size_t next = 0;
     struct Frame {
         Tensor t;
@@ -132,7 +138,7 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
                 label += "\n|grad| " + short_number(norm);
                 fill = grad_colour(norm);
             }
-            nodes << "  n" << me << " [label=\"" << escape(label) << "\", shape=ellipse, fillcolor=\"" << fill << "\"];\n";
+            decls.push_back("[label=\"" + escape(label) + "\", shape=ellipse, fillcolor=\"" + fill + "\"]");
             continue;
         }
         std::string label = fn->name();
@@ -145,19 +151,28 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
             label += "\n|grad out| " + short_number(*fn->grad_norm());
             fill = grad_colour(*fn->grad_norm());
         }
-        nodes << "  n" << me << " [label=\"" << escape(label) << "\", shape=box, style=\"rounded,filled\", fillcolor=\""
-              << fill << "\"];\n";
-        for (const auto& in : fn->inputs()) {
-            edges << "  n" << id.at(key(in)) << " -> n" << me;
-            if (o.show_shapes) edges << " [label=\" " << shape_str(in.shape()) << "\"]";
-            edges << ";\n";
-        }
+        decls.push_back("[label=\"" + escape(label) + "\", shape=box, style=\"rounded,filled\", fillcolor=\"" + fill + "\"]");
+        for (const auto& in : fn->inputs())
+            edges.push_back({id.at(key(in)), me, o.show_shapes ? " [label=\" " + shape_str(in.shape()) + "\"]" : ""});
     }
+    // Past max_nodes, keep the first and last halves (in data-flow order: the inputs and the
+    // loss end) and route what crosses the middle through one placeholder node.
+    const std::size_t total = decls.size();
+    const bool capped = o.max_nodes > 0 && total > o.max_nodes;
+    const std::size_t head = capped ? o.max_nodes / 2 : total, tail_from = capped ? total - (o.max_nodes - head) : total;
+    auto kept = [&](std::size_t n) { return n < head || n >= tail_from; };
+    auto ref = [&](std::size_t n) { return kept(n) ? "n" + std::to_string(n) : std::string("omitted"); };
+
     std::ostringstream dot;
-    dot << "digraph xgrad {\n"
-        << "  node [fontname=\"Helvetica\", fontsize=11, style=filled];\n"
-        << "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n"
-        << nodes.str();
+    dot << "digraph xgrad {\n";
+    if (capped)
+        dot << "  label=\"showing " << o.max_nodes << " of " << total << " nodes (DotOptions::max_nodes)\"; labelloc=t;\n";
+    dot << "  node [fontname=\"Helvetica\", fontsize=11, style=filled];\n"
+        << "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n";
+    for (std::size_t n = 0; n < total; ++n)
+        if (kept(n)) dot << "  n" << n << " " << decls[n] << ";\n";
+    if (capped)
+        dot << "  omitted [label=\"... " << total - o.max_nodes << " nodes omitted ...\", shape=box, style=\"dashed\"];\n";
     if (o.group_modules) {
         for (const auto& [leaf, leaf_id] : named_leaves) {  // "0.weight" joins module "0"
             const auto dot_at = leaf.rfind('.');
@@ -170,11 +185,20 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
             if (c.second.size() < 2) continue;
             dot << "  subgraph cluster_" << k++ << " {\n    label=\"" << escape(c.first)
                 << "\"; fontname=\"Helvetica\"; fontsize=10; style=\"rounded,dashed\"; color=\"#888888\";\n   ";
-            for (auto member : c.second) dot << " n" << member << ";";
+            for (auto member : c.second)
+                if (kept(member)) dot << " n" << member << ";";
             dot << "\n  }\n";
         }
     }
-    dot << edges.str();
+    std::vector<std::string> seen;  // edges into or out of the placeholder, once each
+    for (const auto& e : edges) {
+        if (!kept(e.from) && !kept(e.to)) continue;
+        std::string line = "  " + ref(e.from) + " -> " + ref(e.to);
+        if (kept(e.from) && kept(e.to)) line += e.label;
+        else if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
+        else seen.push_back(line);
+        dot << line << ";\n";
+    }
     if (o.show_shapes) {
         dot << "  out [label=\"" << escape(shape_str(root.shape()) + " " + std::string(dtype_name(root.dtype())))
             << "\", shape=plaintext, style=\"\"];\n  n" << id.at(key(root)) << " -> out;\n";

@@ -24,6 +24,10 @@ struct DotOptions {
     /// (ops recorded under a ScopeGuard, as Sequential opens per child; parameters by the
     /// dotted names in `names`). Modules with a single node (an activation) get no box.
     bool group_modules = true;
+    /// Above this many nodes the diagram keeps the first and last max_nodes / 2 (the inputs and
+    /// the loss end), joins the rest into one "N nodes omitted" node and says so in its title;
+    /// 0 draws everything.
+    std::size_t max_nodes = 400;
     /// Labels for leaves, matched by identity, e.g. model.named_parameters() -> "0.weight".
     std::vector<std::pair<std::string, Tensor>> names = {};
 };

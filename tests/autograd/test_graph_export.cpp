@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 using namespace xgrad;
 namespace fs = std::filesystem;
@@ -116,4 +117,32 @@ TEST_CASE("module clusters group each Linear's op with its parameters", "[graph_
         CHECK((w * 2.0).grad_fn()->scope()->name == "enc.fc");
     }
     CHECK((Tensor::ones({1}, {.requires_grad = true}) * 2.0).grad_fn()->scope() == nullptr);
+}
+
+TEST_CASE("a graph of thousands of nodes is capped, and the diagram says so", "[graph_export]") {
+    auto x = Tensor::ones({2}, {.requires_grad = true}).set_name("x");
+    Tensor y = x;
+    for (int i = 0; i < 1500; ++i) y = tanh(y * 0.5);  // 3000 ops, 1500 scalar leaves, and x
+    const auto dot = to_dot(y);
+    CHECK(dot.find("label=\"showing 400 of 4501 nodes (DotOptions::max_nodes)\"") != std::string::npos);
+    std::size_t declared = 0;  // lines "  nK [label=...]"
+    std::istringstream lines(dot);
+    for (std::string line; std::getline(lines, line);)
+        declared += line.rfind("  n", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3])) &&
+                    line.find(" -> ") == std::string::npos;
+    CHECK(declared == 400);
+    CHECK(dot.find("omitted [label=\"... 4101 nodes omitted ...\"") != std::string::npos);
+    CHECK(dot.find("  n199 -> omitted;") != std::string::npos);   // the chain enters the gap
+    CHECK(dot.find("  omitted -> n4301;") != std::string::npos);  // and leaves it, once each
+    CHECK(dot.find("  n199 -> omitted;", dot.find("  n199 -> omitted;") + 1) == std::string::npos);
+    CHECK(dot.find("  n200 ") == std::string::npos);
+    CHECK(dot.find("x\\n(2) float32") != std::string::npos);      // the input end is kept
+    CHECK(to_dot(y, {.max_nodes = 0}).find("omitted") == std::string::npos);
+    if (std::system("command -v dot > /dev/null 2>&1") == 0) {
+        const auto path = fs::temp_directory_path() / ("xgrad_big_" + std::to_string(::getpid()) + ".svg");
+        CHECK(write_graph(y, path) == path.string());
+        CHECK(fs::file_size(path) > 0);
+        fs::remove(path);
+        fs::remove(fs::path(path).replace_extension(".dot"));
+    }
 }
