@@ -20,4 +20,21 @@ private:
     bool previous_;
 };
 
+/// True while op timing is on for this thread.
+bool is_profiling_enabled();
+
+/// Times every op's forward and backward during its lifetime on this thread, storing the
+/// durations on the nodes (Node::forward_seconds, backward_seconds) for diagrams
+/// (DotOptions::show_times). Off by default: reading the clock costs tens of nanoseconds per op.
+class ProfileGuard {
+public:
+    ProfileGuard();
+    ~ProfileGuard();
+    ProfileGuard(const ProfileGuard&) = delete;
+    ProfileGuard& operator=(const ProfileGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 }  // namespace xgrad

@@ -1,5 +1,6 @@
 // The graph: recording a Node per op (apply), the backward pass, and freeing the graph.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <unordered_map>
 
@@ -122,11 +123,15 @@ Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Ba
         if (inputs[i].dtype() != inputs[0].dtype())
             throw DtypeError(name + ": operands have different dtypes: " + operand_desc(*arrays[0]) + " vs " +
                              operand_desc(*arrays[i]) + " (convert one with .to())");
+    const bool timed = is_profiling_enabled();
+    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Array out = forward(Inputs(arrays));
+    const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
     if (is_anomaly_enabled())
         if (auto bad = first_non_finite(out)) throw_anomaly("forward", name, next_sequence_nr + 1, out, *bad, inputs);
     if (!record || !is_grad_enabled()) return Tensor(std::move(out));
     auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
+    if (timed) node->set_forward_seconds(seconds);
     auto impl = std::make_shared<TensorImpl>(std::move(out), true);
     impl->grad_fn = std::move(node);
     return TensorAccess::wrap(std::move(impl));
@@ -212,7 +217,10 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             arrays.push_back(&inputs[i].array());
             needs[i] = inputs[i].requires_grad();
         }
+        const bool timed = is_profiling_enabled();
+        const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         Grads in_grads = node.backward()(BackwardArgs{g, Inputs(arrays), impl.data, {needs.get(), inputs.size()}});
+        if (timed) node.set_backward_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (in_grads.size() != inputs.size())
             throw std::logic_error("backward of '" + node.name() + "' returned " + std::to_string(in_grads.size()) +
                                    " gradients for " + std::to_string(inputs.size()) + " operands");

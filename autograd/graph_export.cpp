@@ -146,6 +146,9 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
         if (o.show_activation_stats)
             if (auto stats = activation_stats(fn->name(), t); !stats.empty()) label += "\n" + stats;
         if (o.show_values && t.numel() <= 16) label += "\n" + values_text(t);
+        if (o.show_times && fn->forward_seconds())
+            label += "\nfwd " + short_number(*fn->forward_seconds() * 1e6) + " us" +
+                     (fn->backward_seconds() ? ", bwd " + short_number(*fn->backward_seconds() * 1e6) + " us" : "");
         std::string fill = t.is_same(root) ? "#c7e9c0" : "#f5f5f5";
         if (o.show_grads && fn->grad_norm()) {
             label += "\n|grad out| " + short_number(*fn->grad_norm());

@@ -20,6 +20,8 @@ struct DotOptions {
     /// after relu: share of zeros and dead units (0 for every sample of a (batch, units) output);
     /// after sigmoid/tanh: share of saturated outputs (within 0.01 of a bound)
     bool show_activation_stats = true;
+    /// Each op's forward and backward time, if they ran under a ProfileGuard.
+    bool show_times = false;
     /// Boxes around each module's ops and parameters, labelled e.g. "0: Linear(784 -> 256)"
     /// (ops recorded under a ScopeGuard, as Sequential opens per child; parameters by the
     /// dotted names in `names`). Modules with a single node (an activation) get no box.

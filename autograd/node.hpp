@@ -73,6 +73,11 @@ public:
     /// L2 norm of the gradient that reached this node's output in the last backward run with
     /// record_grad_norms; nullopt otherwise.
     std::optional<double> grad_norm() const { return grad_norm_; }
+    /// Durations measured under a ProfileGuard (seconds); nullopt otherwise.
+    std::optional<double> forward_seconds() const { return forward_seconds_; }
+    std::optional<double> backward_seconds() const { return backward_seconds_; }
+    void set_forward_seconds(double s) { forward_seconds_ = s; }
+    void set_backward_seconds(double s) { backward_seconds_ = s; }
     /// The innermost ScopeGuard open when the op ran; null outside any.
     const std::shared_ptr<const Scope>& scope() const { return scope_; }
     void set_grad_norm(double norm) { grad_norm_ = norm; }
@@ -87,7 +92,7 @@ private:
     std::vector<Tensor> inputs_;
     ForwardFn forward_;
     BackwardFn backward_;
-    std::optional<double> grad_norm_;
+    std::optional<double> grad_norm_, forward_seconds_, backward_seconds_;
     std::shared_ptr<const Scope> scope_;
     bool released_ = false;
 };

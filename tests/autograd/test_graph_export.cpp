@@ -146,3 +146,27 @@ TEST_CASE("a graph of thousands of nodes is capped, and the diagram says so", "[
         fs::remove(fs::path(path).replace_extension(".dot"));
     }
 }
+
+TEST_CASE("ProfileGuard times each op's forward and backward for the diagram", "[graph_export]") {
+    auto w = Tensor::ones({64, 64}, {.requires_grad = true});
+    Tensor plain = matmul(w, w).sum();
+    CHECK_FALSE(plain.grad_fn()->forward_seconds());
+    Tensor y;
+    {
+        ProfileGuard profile;
+        CHECK(is_profiling_enabled());
+        y = matmul(w, w).sum();
+        y.backward({.retain_graph = true});
+    }
+    CHECK_FALSE(is_profiling_enabled());
+    for (const auto& node : graph_nodes(y)) {
+        REQUIRE(node->forward_seconds());
+        REQUIRE(node->backward_seconds());
+        CHECK(*node->forward_seconds() > 0);
+        CHECK(*node->forward_seconds() < 10);
+    }
+    const auto dot = to_dot(y, {.show_times = true});
+    CHECK(dot.find("matmul\\nfwd ") != std::string::npos);
+    CHECK(dot.find(" us, bwd ") != std::string::npos);
+    CHECK(to_dot(y).find("fwd ") == std::string::npos);
+}
