@@ -1,5 +1,7 @@
 #pragma once
 
+#include "autograd/grad_mode.hpp"
+
 namespace xgrad {
 
 /// True while anomaly detection is on for this thread.
@@ -9,15 +11,9 @@ bool is_anomaly_enabled();
 /// the first op whose forward produces a NaN or Inf, or whose backward returns one, throws
 /// std::runtime_error naming the op, its place in the graph and its operands. It costs one
 /// pass over every output and gradient, so it is off by default.
-class DetectAnomalyGuard {
+class DetectAnomalyGuard : detail::FlagGuard {
 public:
-    DetectAnomalyGuard();
-    ~DetectAnomalyGuard();
-    DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
-    DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
-
-private:
-    bool previous_;
+    DetectAnomalyGuard() : FlagGuard(detail::anomaly_flag(), true) {}
 };
 
 /// True while op timing is on for this thread.
@@ -26,15 +22,9 @@ bool is_profiling_enabled();
 /// Times every op's forward and backward during its lifetime on this thread, storing the
 /// durations on the nodes (Node::forward_seconds, backward_seconds) for diagrams
 /// (DotOptions::show_times). Off by default: reading the clock costs tens of nanoseconds per op.
-class ProfileGuard {
+class ProfileGuard : detail::FlagGuard {
 public:
-    ProfileGuard();
-    ~ProfileGuard();
-    ProfileGuard(const ProfileGuard&) = delete;
-    ProfileGuard& operator=(const ProfileGuard&) = delete;
-
-private:
-    bool previous_;
+    ProfileGuard() : FlagGuard(detail::profiling_flag(), true) {}
 };
 
 }  // namespace xgrad

@@ -3,21 +3,25 @@
 #include "autograd/anomaly.hpp"
 
 namespace xgrad {
-namespace {
-thread_local bool grad_enabled = true;
-thread_local bool anomaly_enabled = false;
-thread_local bool profiling_enabled = false;
+
+namespace detail {
+bool& grad_flag() {
+    thread_local bool on = true;
+    return on;
 }
+bool& anomaly_flag() {
+    thread_local bool on = false;
+    return on;
+}
+bool& profiling_flag() {
+    thread_local bool on = false;
+    return on;
+}
+}  // namespace detail
 
-bool is_grad_enabled() { return grad_enabled; }
-void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
-
-bool is_anomaly_enabled() { return anomaly_enabled; }
-DetectAnomalyGuard::DetectAnomalyGuard() : previous_(anomaly_enabled) { anomaly_enabled = true; }
-DetectAnomalyGuard::~DetectAnomalyGuard() { anomaly_enabled = previous_; }
-
-bool is_profiling_enabled() { return profiling_enabled; }
-ProfileGuard::ProfileGuard() : previous_(profiling_enabled) { profiling_enabled = true; }
-ProfileGuard::~ProfileGuard() { profiling_enabled = previous_; }
+bool is_grad_enabled() { return detail::grad_flag(); }
+void set_grad_enabled(bool enabled) { detail::grad_flag() = enabled; }
+bool is_anomaly_enabled() { return detail::anomaly_flag(); }
+bool is_profiling_enabled() { return detail::profiling_flag(); }
 
 }  // namespace xgrad

@@ -2,21 +2,35 @@
 
 namespace xgrad {
 
+namespace detail {
+/// The thread-local switches behind the guards below.
+bool& grad_flag();
+bool& anomaly_flag();
+bool& profiling_flag();
+
+/// Sets a thread-local switch for its lifetime, then restores the previous value.
+class FlagGuard {
+public:
+    FlagGuard(bool& flag, bool value) : flag_(flag), previous_(flag) { flag_ = value; }
+    ~FlagGuard() { flag_ = previous_; }
+    FlagGuard(const FlagGuard&) = delete;
+    FlagGuard& operator=(const FlagGuard&) = delete;
+
+private:
+    bool& flag_;
+    bool previous_;
+};
+}  // namespace detail
+
 /// True when ops record the graph (the default). The flag is per thread.
 bool is_grad_enabled();
 /// Turns recording on or off for the calling thread.
 void set_grad_enabled(bool enabled);
 
 /// Turns recording off for its lifetime on this thread, then restores the previous state.
-class NoGradGuard {
+class NoGradGuard : detail::FlagGuard {
 public:
-    NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
-    ~NoGradGuard() { set_grad_enabled(previous_); }
-    NoGradGuard(const NoGradGuard&) = delete;
-    NoGradGuard& operator=(const NoGradGuard&) = delete;
-
-private:
-    bool previous_;
+    NoGradGuard() : FlagGuard(detail::grad_flag(), false) {}
 };
 
 }  // namespace xgrad

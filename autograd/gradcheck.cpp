@@ -16,13 +16,6 @@ namespace xgrad {
 
 namespace {
 
-// Turns recording on for its lifetime (gradcheck may be called under NoGradGuard).
-struct GradModeGuard {
-    explicit GradModeGuard(bool on) : previous(is_grad_enabled()) { set_grad_enabled(on); }
-    ~GradModeGuard() { set_grad_enabled(previous); }
-    bool previous;
-};
-
 std::string index_str(std::size_t flat, const Shape& shape) {
     std::vector<std::size_t> idx(shape.size());
     for (std::size_t d = shape.size(); d-- > 0;) {
@@ -46,7 +39,7 @@ GradcheckResult failed(std::string why) {
 }  // namespace
 
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
-    GradModeGuard recording(true);
+    detail::FlagGuard recording(detail::grad_flag(), true);  // gradcheck may run under NoGradGuard
     std::vector<Tensor> in;
     std::vector<std::size_t> checked;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
