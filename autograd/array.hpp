@@ -40,6 +40,9 @@ inline const Shape& shape_of(const Array& a) {
     return std::visit([](const auto& x) -> const Shape& { return x.shape(); }, a);
 }
 
+/// Σ x² over all elements, accumulated in double (for L2 norms of values and gradients).
+double sum_of_squares(const Array& a);
+
 /// "(2, 3)"; "()" for a 0-d shape.
 std::string shape_str(std::span<const std::size_t> shape);
 

@@ -204,12 +204,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             continue;
         }
         Node& node = *impl.grad_fn;
-        if (options.record_grad_norms)
-            node.set_grad_norm(std::sqrt(std::visit([](const auto& a) {
-                double s = 0;
-                for (auto v : a) s += static_cast<double>(v) * static_cast<double>(v);
-                return s;
-            }, g)));
+        if (options.record_grad_norms) node.set_grad_norm(std::sqrt(sum_of_squares(g)));
         const auto& inputs = node.inputs();
         arrays.clear();
         needs.reset(new bool[inputs.size()]);

@@ -41,12 +41,6 @@ std::string values_text(const Tensor& t) {
     return s + "]";
 }
 
-double l2_norm(const Tensor& t) {
-    double total = 0;
-    std::visit([&](const auto& a) { for (auto v : a) total += static_cast<double>(v) * static_cast<double>(v); }, t.array());
-    return std::sqrt(total);
-}
-
 // A fill colour for a gradient norm on a log scale: pale blue (tiny) to orange (large); red for NaN/Inf.
 std::string grad_colour(double norm) {
     if (!std::isfinite(norm)) return "#ff4d4d";
@@ -134,7 +128,7 @@ std::string to_dot(const Tensor& root, const DotOptions& o) {
             if (o.show_values && t.numel() <= 16) label += "\n" + values_text(t);
             std::string fill = t.requires_grad() ? "#dbe9f6" : "#eeeeee";
             if (o.show_grads && t.grad()) {
-                const double norm = l2_norm(*t.grad());
+                const double norm = std::sqrt(sum_of_squares(t.grad()->array()));
                 label += "\n|grad| " + short_number(norm);
                 fill = grad_colour(norm);
             }

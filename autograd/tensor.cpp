@@ -26,6 +26,14 @@ std::string shape_str(std::span<const std::size_t> shape) {
     return s + ")";
 }
 
+double sum_of_squares(const Array& a) {
+    return std::visit([](const auto& x) {
+        double s = 0;
+        for (auto v : x) s += static_cast<double>(v) * static_cast<double>(v);
+        return s;
+    }, a);
+}
+
 std::string number_str(double value) {
     std::ostringstream s;
     s << value;

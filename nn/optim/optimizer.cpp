@@ -122,8 +122,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     require(max_norm >= 0, "clip_grad_norm: max_norm must be non-negative, got " + number_str(max_norm));
     double total = 0;
     for (const auto& p : params)
-        if (auto g = p.grad())
-            std::visit([&](const auto& a) { for (auto v : a) total += static_cast<double>(v) * v; }, g->array());
+        if (auto g = p.grad()) total += sum_of_squares(g->array());
     const double norm = std::sqrt(total);
     const double factor = max_norm / (norm + 1e-6);
     if (factor < 1)
