@@ -1,6 +1,8 @@
 #pragma once
 // Everything a user of xgrad needs: `#include <xgrad.hpp>`.
 
+#include "xgrad_version.hpp"
+
 #include "autograd/anomaly.hpp"
 #include "autograd/array.hpp"
 #include "autograd/grad_mode.hpp"

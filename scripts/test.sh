@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up, then builds and runs every test twice: a Release build with -Werror, and a
 # build under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on: a leak fails).
-#   usage: scripts/test.sh            (XGRAD_JOBS=N to change the -j2 default)
+# Then: installs the Release build and builds and runs a separate project against the installed
+# package; runs an example under valgrind memcheck; runs each fuzz target for a bounded time.
+#   usage: scripts/test.sh   (XGRAD_JOBS=N to change the -j2 default; XGRAD_FUZZ_SECONDS=N, default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,6 +15,13 @@ echo "== release build (-Werror)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_WERROR=ON
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release -j "$jobs" --output-on-failure
+
+echo "== install, then build and run tests/consumer against the installed package"
+rm -rf build/install build/consumer
+cmake --install build/release --prefix "$PWD/build/install" > /dev/null
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" > /dev/null
+cmake --build build/consumer
+build/consumer/consumer
 
 echo "== sanitizer build (address, undefined, leak)"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXGRAD_WERROR=ON \
