@@ -31,3 +31,6 @@ cmake --build build/sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/sanitize -j "$jobs" --output-on-failure
+
+echo "== fuzzing"
+bash scripts/fuzz.sh "${XGRAD_FUZZ_SECONDS:-60}"

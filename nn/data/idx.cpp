@@ -57,12 +57,11 @@ IdxBytes read_idx(const std::filesystem::path& path) {
         total *= extent;
         out.dims.push_back(extent);
     }
-    // Grow with the data actually present: a header claiming 2^31 images costs nothing until the
-    // bytes are there.
-    constexpr std::size_t chunk = std::size_t{1} << 20;
+    // Grow with the data actually present (doubling from 64 KiB): a header claiming 2^31 images
+    // costs nothing until the bytes are there.
     while (out.bytes.size() < total) {
-        const std::size_t want = std::min(chunk, total - out.bytes.size());
         const std::size_t have = out.bytes.size();
+        const std::size_t want = std::min(std::max<std::size_t>(have, 1 << 16), total - have);
         out.bytes.resize(have + want);
         const std::size_t got = read_some(f.get(), path, out.bytes.data() + have, want);
         if (got < want)
