@@ -68,8 +68,9 @@ Tensor random(const Shape& shape, TensorOptions options, Dist dist) {
     return dispatch(options.dtype, [&](auto zero) {
         using T = decltype(zero);
         return filled<T>(shape, options, [&](auto& a) {
-            std::lock_guard lock(detail::generator_mutex());
-            for (auto& v : a) v = static_cast<T>(dist(detail::generator()));
+            detail::with_generator([&](std::mt19937_64& gen) {
+                for (auto& v : a) v = static_cast<T>(dist(gen));
+            });
         });
     });
 }
@@ -130,7 +131,7 @@ Tensor Tensor::randn(const Shape& shape, TensorOptions options) {
 }
 
 detail::TensorImpl& Tensor::checked() const {
-    if (!impl_) throw std::logic_error("xgrad: use of an undefined Tensor (default-constructed)");
+    if (!impl_) throw std::invalid_argument("xgrad: use of an undefined Tensor (default-constructed)");
     return *impl_;
 }
 

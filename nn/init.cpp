@@ -12,8 +12,9 @@ template <class Dist>
 void fill(Tensor& t, Dist dist) {
     std::visit([&](auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        std::lock_guard lock(detail::generator_mutex());
-        for (auto& v : a) v = static_cast<T>(dist(detail::generator()));
+        detail::with_generator([&](std::mt19937_64& gen) {
+            for (auto& v : a) v = static_cast<T>(dist(gen));
+        });
     }, t.mutable_array());
 }
 

@@ -4,6 +4,7 @@
 
 #include "nn/init.hpp"
 #include "ops/linalg.hpp"
+#include "ops/shape.hpp"
 
 namespace xgrad::nn {
 
@@ -22,10 +23,17 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, LinearOptions 
 }
 
 Tensor Linear::forward(const Tensor& x) {
-    if (x.dim() != 2 || x.shape()[1] != in_)
-        throw ShapeError(describe() + ": expected input (batch, " + std::to_string(in_) + "), got " +
+    if (x.dim() == 0 || x.shape().back() != in_)
+        throw ShapeError(describe() + ": expected input (..., " + std::to_string(in_) + "), got " +
                          shape_str(x.shape()));
-    return linear(x, weight(), bias());
+    if (x.dtype() != weight().dtype())
+        throw DtypeError(describe() + ": input is " + std::string(dtype_name(x.dtype())) + ", the weights are " +
+                         std::string(dtype_name(weight().dtype())) + " (convert one with .to())");
+    if (x.dim() == 2) return linear(x, weight(), bias());
+    // (*, in) -> (*, out) as PyTorch: fold the leading dimensions into one batch and back.
+    std::vector<std::int64_t> out_shape(x.shape().begin(), x.shape().end() - 1);
+    out_shape.push_back(static_cast<std::int64_t>(out_));
+    return reshape(linear(reshape(x, {-1, static_cast<std::int64_t>(in_)}), weight(), bias()), out_shape);
 }
 
 std::string Linear::describe() const {

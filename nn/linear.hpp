@@ -14,8 +14,9 @@ struct LinearOptions {
 class Linear : public Module {
 public:
     Linear(std::size_t in_features, std::size_t out_features, LinearOptions options = {});
-    /// x (batch, in) -> (batch, out); throws ShapeError "Linear(784 -> 256): expected input
-    /// (batch, 784), got (32, 783)".
+    /// x (*, in) -> (*, out), usually (batch, in) -> (batch, out); throws ShapeError
+    /// "Linear(784 -> 256): expected input (..., 784), got (32, 783)", or DtypeError when the
+    /// input's dtype is not the weights'.
     Tensor forward(const Tensor& x) override;
     std::string describe() const override;
 

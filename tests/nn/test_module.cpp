@@ -91,12 +91,40 @@ TEST_CASE("train/eval, zero_grad and to(dtype) reach every child", "[nn]") {
     CHECK(model(Tensor::ones({2, 3}, {.dtype = float64})).dtype() == float64);
 }
 
+TEST_CASE("Linear takes (*, in) like PyTorch: a vector or any leading dimensions", "[nn][gradcheck]") {
+    manual_seed(3);
+    nn::Linear fc(4, 3, {.dtype = float64});
+    Tensor batch = Tensor::randn({6, 4}, {.dtype = float64});
+    const xt::xarray<double> rows = get<double>(fc(batch).array());  // (6, 3)
+
+    const Tensor folded = fc(reshape(batch, {2, 3, 4}));
+    CHECK(folded.shape() == Shape{2, 3, 3});
+    CHECK(xt::allclose(xt::xarray<double>(xt::reshape_view(get<double>(folded.array()), {6, 3})), rows));
+
+    const auto& data = get<double>(batch.array());
+    const Tensor vector = fc(Tensor::from(std::vector<double>(data.begin(), data.begin() + 4), {4}, {.dtype = float64}));
+    CHECK(vector.shape() == Shape{3});
+    CHECK(xt::allclose(get<double>(vector.array()), xt::xarray<double>{rows(0, 0), rows(0, 1), rows(0, 2)}));
+
+    // The weight's gradient is the same whichever way the batch is laid out.
+    fc(batch).sum().backward();
+    const xt::xarray<double> flat_grad = get<double>(fc.weight().grad()->array());
+    fc.zero_grad();
+    fc(reshape(batch, {3, 2, 4})).sum().backward();
+    CHECK(xt::allclose(get<double>(fc.weight().grad()->array()), flat_grad));
+
+    Tensor x = Tensor::randn({2, 3, 4}, {.dtype = float64, .requires_grad = true});
+    CHECK(gradcheck([&](const auto& in) { return tanh(fc(in[0])).sum(); }, {x}).ok);
+}
+
 TEST_CASE("modules reject bad inputs with their own name", "[nn][errors]") {
     nn::Linear fc(784, 256);
     CHECK_THROWS_AS(fc(Tensor::zeros({32, 783})), ShapeError);
-    CHECK_THROWS_WITH(fc(Tensor::zeros({32, 783})), "Linear(784 -> 256): expected input (batch, 784), got (32, 783)");
-    CHECK_THROWS_WITH(fc(Tensor::zeros({784})), "Linear(784 -> 256): expected input (batch, 784), got (784)");
+    CHECK_THROWS_WITH(fc(Tensor::zeros({32, 783})), "Linear(784 -> 256): expected input (..., 784), got (32, 783)");
+    CHECK_THROWS_WITH(fc(Tensor::scalar(1)), "Linear(784 -> 256): expected input (..., 784), got ()");
     CHECK_THROWS_AS(fc(Tensor::zeros({2, 784}, {.dtype = float64})), DtypeError);
+    CHECK_THROWS_WITH(fc(Tensor::zeros({2, 784}, {.dtype = float64})),
+                      "Linear(784 -> 256): input is float64, the weights are float32 (convert one with .to())");
     CHECK_THROWS_WITH(nn::MLP({3}), Catch::Contains("at least an input and an output size"));
     CHECK_THROWS_WITH(nn::MLP({3, 2}, "relux"), Catch::StartsWith("unknown activation 'relux'; expected one of"));
     Tensor vec = Tensor::zeros({3});

@@ -1,0 +1,210 @@
+// One table of the inputs every public op, module, optimizer and data utility must refuse: each
+// row calls it wrongly and lists what the error has to say (the op's name and the offending
+// values). A row passes only if the call throws a user-facing error (ShapeError, DtypeError,
+// std::invalid_argument, std::out_of_range or std::runtime_error, never a bare logic_error,
+// which means a broken invariant) whose message names all of them.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <typeinfo>
+
+#include "xgrad.hpp"
+
+using namespace xgrad;
+
+namespace {
+
+struct BadInput {
+    const char* call;                        // what the row does, for the report
+    std::function<void()> run;               // must throw
+    std::vector<std::string> must_mention;   // each must appear in the message
+};
+
+Tensor f32(const Shape& shape) { return Tensor::ones(shape); }
+Tensor f64(const Shape& shape) { return Tensor::ones(shape, {.dtype = Dtype::float64}); }
+Tensor param(const Shape& shape) { return Tensor::ones(shape, {.requires_grad = true}); }
+
+std::vector<BadInput> bad_inputs() {
+    return {
+        // elementwise: shapes that do not broadcast, mixed dtypes, undefined tensors
+        {"add (2,3)+(4,3)", [] { add(f32({2, 3}), f32({4, 3})); }, {"add", "(2, 3)", "(4, 3)"}},
+        {"sub (3)-(4)", [] { sub(f32({3}), f32({4})); }, {"sub", "(3)", "(4)"}},
+        {"mul (2,3)*(2)", [] { mul(f32({2, 3}), f32({2})); }, {"mul", "(2, 3)", "(2)"}},
+        {"div (5,1,3)/(4,2)", [] { div(f32({5, 1, 3}), f32({4, 2})); }, {"div", "(5, 1, 3)", "(4, 2)"}},
+        {"operator+ (2,2)+(3,3)", [] { (void)(f32({2, 2}) + f32({3, 3})); }, {"add", "(2, 2)", "(3, 3)"}},
+        {"add float32+float64", [] { add(f32({2}), f64({2})); }, {"add", "float32", "float64"}},
+        {"mul float64*float32", [] { mul(f64({2}), f32({2})); }, {"mul", "float64", "float32"}},
+        {"add undefined", [] { add(Tensor(), f32({2})); }, {"undefined Tensor"}},
+        // linalg
+        {"matmul inner (2,3)x(4,5)", [] { matmul(f32({2, 3}), f32({4, 5})); }, {"matmul", "(2, 3)", "(4, 5)"}},
+        {"matmul 1-D", [] { matmul(f32({3}), f32({3, 2})); }, {"matmul", "(3)", "(3, 2)"}},
+        {"matmul 3-D", [] { matmul(f32({2, 2, 2}), f32({2, 2})); }, {"matmul", "(2, 2, 2)"}},
+        {"matmul dtypes", [] { matmul(f32({2, 2}), f64({2, 2})); }, {"matmul", "float32", "float64"}},
+        {"linear weight (3,5) for x (2,4)", [] { linear(f32({2, 4}), f32({3, 5})); }, {"linear", "(2, 4)", "(3, 5)"}},
+        {"linear bias (4) for weight (3,4)", [] { linear(f32({2, 4}), f32({3, 4}), f32({4})); },
+         {"linear", "(4)", "(3, 4)"}},
+        {"transpose dim 2 of 2-D", [] { transpose(f32({2, 3}), 0, 2); }, {"transpose", "2", "(2, 3)"}},
+        {"transpose dim -3 of 2-D", [] { transpose(f32({2, 3}), -3, 1); }, {"transpose", "-3", "(2, 3)"}},
+        {".T() of 3-D", [] { f32({2, 3, 4}).T(); }, {"transpose", "(2, 3, 4)"}},
+        // reductions
+        {"sum axis 2 of 2-D", [] { sum(f32({2, 3}), 2); }, {"sum", "axis 2", "(2, 3)"}},
+        {"sum axis -3 of 2-D", [] { sum(f32({2, 3}), -3); }, {"sum", "axis -3", "(2, 3)"}},
+        {"mean axis 1 of 1-D", [] { mean(f32({4}), 1); }, {"mean", "axis 1", "(4)"}},
+        {"max axis 3", [] { max(f32({2, 3}), 3); }, {"max", "axis 3", "(2, 3)"}},
+        {"max over an empty axis", [] { max(f32({0, 3}), 0); }, {"max", "axis 0", "(0, 3)"}},
+        {"argmax axis 2", [] { argmax(f32({2, 3}), 2); }, {"argmax", "axis 2", "(2, 3)"}},
+        // shape
+        {"reshape 6 elements to (4,2)", [] { reshape(f32({2, 3}), {4, 2}); }, {"reshape", "(2, 3)", "(4, 2)"}},
+        {"reshape two -1", [] { reshape(f32({2, 3}), {-1, -1}); }, {"reshape", "-1", "(2, 3)"}},
+        {"reshape -1 not inferable", [] { reshape(f32({2, 3}), {4, -1}); }, {"reshape", "-1", "(2, 3)"}},
+        {"reshape negative extent", [] { reshape(f32({2, 3}), {-2, -3}); }, {"reshape", "-2", "(2, 3)"}},
+        {"flatten start after end", [] { flatten(f32({2, 3, 4}), 2, 1); }, {"flatten", "2", "1"}},
+        {"flatten dim out of range", [] { flatten(f32({2, 3}), 0, 5); }, {"flatten", "5", "(2, 3)"}},
+        // activations
+        {"softmax axis 2 of 2-D", [] { softmax(f32({2, 3}), 2); }, {"softmax", "axis 2", "(2, 3)"}},
+        {"log_softmax axis -3", [] { log_softmax(f32({2, 3}), -3); }, {"log_softmax", "axis -3", "(2, 3)"}},
+        {"prelu alpha (4) for 3 channels", [] { prelu(f32({2, 3}), f32({4})); }, {"prelu", "(4)", "(2, 3)"}},
+        {"prelu alpha dtype", [] { prelu(f32({2, 3}), f64({1})); }, {"prelu", "float32", "float64"}},
+        {"softplus beta 0", [] { softplus(f32({2}), 0.0); }, {"softplus", "beta", "0"}},
+        {"softplus beta -1", [] { softplus(f32({2}), -1.0); }, {"softplus", "beta", "-1"}},
+        // losses: shapes, dtypes and labels
+        {"cross_entropy 3 labels for 2 rows", [] { cross_entropy(f32({2, 5}), Labels{0, 1, 2}); },
+         {"cross_entropy", "3 labels", "2"}},
+        {"cross_entropy label 5 of 5 classes", [] { cross_entropy(f32({2, 5}), Labels{0, 5}); },
+         {"cross_entropy", "label 5", "5 classes"}},
+        {"cross_entropy label -1", [] { cross_entropy(f32({2, 5}), Labels{-1, 0}); }, {"cross_entropy", "label -1"}},
+        {"cross_entropy 3-D logits", [] { cross_entropy(f32({2, 3, 4}), Labels{0, 1}); },
+         {"cross_entropy", "(2, 3, 4)"}},
+        {"cross_entropy zero classes", [] { cross_entropy(f32({2, 0}), Labels{0, 0}); }, {"cross_entropy", "(2, 0)"}},
+        {"cross_entropy smoothing 1.5", [] { cross_entropy(f32({2, 3}), Labels{0, 1}, {.label_smoothing = 1.5}); },
+         {"cross_entropy", "label_smoothing", "1.5"}},
+        {"cross_entropy probabilities (2,4) for (2,3)", [] { cross_entropy(f32({2, 3}), f32({2, 4})); },
+         {"cross_entropy", "(2, 4)", "(2, 3)"}},
+        {"nll_loss label 3 of 3", [] { nll_loss(f32({2, 3}), Labels{3, 0}); }, {"nll_loss", "label 3", "3 classes"}},
+        {"nll_loss 1 label for 2 rows", [] { nll_loss(f32({2, 3}), Labels{0}); }, {"nll_loss", "1 labels", "2"}},
+        {"bce target (2,2) for (2,1)", [] { binary_cross_entropy_with_logits(f32({2, 1}), f32({2, 2})); },
+         {"binary_cross_entropy_with_logits", "(2, 2)", "(2, 1)"}},
+        {"mse target (3) for (2)", [] { mse_loss(f32({2}), f32({3})); }, {"mse_loss", "(3)", "(2)"}},
+        {"mse dtypes", [] { mse_loss(f32({2}), f64({2})); }, {"mse_loss", "float32", "float64"}},
+        // tensors and the engine
+        {"Tensor::from 5 values for (2,3)", [] { Tensor::from({1, 2, 3, 4, 5}, {2, 3}); }, {"from", "5", "(2, 3)"}},
+        {"arange step 0", [] { Tensor::arange(0, 5, 0); }, {"arange", "step"}},
+        {"item of (2)", [] { f32({2}).item(); }, {"item", "(2)"}},
+        {"size(3) of 2-D", [] { f32({2, 3}).size(3); }, {"size", "3", "(2, 3)"}},
+        {"data<double> of float32", [] { (void)f32({2}).data<double>(); }, {"float32", "float64"}},
+        {"backward of (2) without gradient", [] { (param({2}) * 2.0).backward(); }, {"backward", "(2)"}},
+        {"backward without grad", [] { f32({1}).sum().backward(); }, {"backward", "require"}},
+        {"backward gradient (3) for (2)",
+         [] { (param({2}) * 2.0).backward(f32({3})); }, {"backward", "(3)", "(2)"}},
+        {"second backward", [] {
+             Tensor y = (param({1}) * 3.0).sum();
+             y.backward();
+             y.backward();
+         }, {"backward", "second time"}},
+        {"check_graph without a graph", [] { check_graph(f32({2}).sum()); }, {"check_graph", "graph"}},
+        {"write_graph .xyz", [] { write_graph((param({1}) * 2.0), "graph.xyz"); }, {"write_graph", ".xyz"}},
+        // modules
+        {"Linear(4 -> 3) on (2,5)", [] { nn::Linear(4, 3)(f32({2, 5})); }, {"Linear(4 -> 3)", "(2, 5)"}},
+        {"Linear(4 -> 3) on float64", [] { nn::Linear(4, 3)(f64({2, 4})); }, {"Linear(4 -> 3)", "float64", "float32"}},
+        {"Linear(4 -> 3) on a scalar", [] { nn::Linear(4, 3)(Tensor::scalar(1)); }, {"Linear(4 -> 3)", "()"}},
+        {"Linear(0 -> 3)", [] { nn::Linear(0, 3); }, {"Linear", "in_features"}},
+        {"PReLU(3) on (2,4)", [] { nn::PReLU(3)(f32({2, 4})); }, {"prelu", "(3)", "(2, 4)"}},
+        {"PReLU(0)", [] { nn::PReLU(0); }, {"PReLU", "num_parameters"}},
+        {"Sequential on a wrong width", [] { nn::Sequential{nn::Linear(2, 3), nn::ReLU(), nn::Linear(4, 1)}(f32({1, 2})); },
+         {"Linear(4 -> 1)", "(1, 3)"}},
+        {"Sequential index 5 of 2", [] { nn::Sequential{nn::Linear(2, 3), nn::ReLU()}[5]; }, {"Sequential", "5", "2"}},
+        {"MLP of one size", [] { nn::MLP({4}); }, {"MLP"}},
+        {"MLP activation 'swish2'", [] { nn::MLP({4, 2}, "swish2"); }, {"swish2"}},
+        {"xavier_uniform_ on 1-D", [] {
+             Tensor t = f32({3});
+             nn::init::xavier_uniform_(t);
+         }, {"init", "(3)"}},
+        {"load model of other shape", [] {
+             const auto path = std::filesystem::temp_directory_path() / "xgrad_bad_inputs_model.npz";
+             nn::Linear small(2, 3);
+             nn::save(small, path);
+             nn::Linear big(2, 4);
+             try {
+                 nn::load(big, path);
+             } catch (...) {
+                 std::filesystem::remove(path);
+                 throw;
+             }
+         }, {"load", "weight", "(3, 2)", "(4, 2)"}},
+        {"load a missing file", [] {
+             nn::Linear m(2, 3);
+             nn::load(m, "/nonexistent/model.npz");
+         }, {"/nonexistent/model.npz"}},
+        // optimizers and schedules
+        {"SGD no parameters", [] { optim::SGD({}, {.lr = 0.1}); }, {"empty parameter list"}},
+        {"SGD lr -1", [] { optim::SGD({param({2})}, {.lr = -1}); }, {"learning rate", "-1"}},
+        {"SGD momentum -0.5", [] { optim::SGD({param({2})}, {.lr = 0.1, .momentum = -0.5}); }, {"SGD", "momentum", "-0.5"}},
+        {"SGD nesterov without momentum", [] { optim::SGD({param({2})}, {.lr = 0.1, .nesterov = true}); },
+         {"SGD", "nesterov"}},
+        {"SGD on a tensor without grad", [] { optim::SGD({f32({2})}, {.lr = 0.1}); }, {"parameter 0", "require grad"}},
+        {"Adam beta1 1", [] { optim::Adam({param({2})}, {.beta1 = 1.0}); }, {"Adam", "beta1", "1"}},
+        {"Adam beta2 -0.1", [] { optim::Adam({param({2})}, {.beta2 = -0.1}); }, {"Adam", "beta2", "-0.1"}},
+        {"clip_grad_norm -1", [] { optim::clip_grad_norm({param({2})}, -1); }, {"clip_grad_norm", "-1"}},
+        {"StepLR step 0", [] {
+             optim::SGD opt({param({2})}, {.lr = 0.1});
+             optim::StepLR(opt, 0);
+         }, {"StepLR", "step_size", "0"}},
+        {"CosineAnnealingLR t_max 0", [] {
+             optim::SGD opt({param({2})}, {.lr = 0.1});
+             optim::CosineAnnealingLR(opt, 0);
+         }, {"CosineAnnealingLR", "t_max", "0"}},
+        // data
+        {"Dataset 3 rows for 2 labels", [] { data::Dataset(f32({3, 2}), Labels{0, 1}); }, {"Dataset", "(3, 2)", "2"}},
+        {"DataLoader batch 0", [] {
+             data::Dataset d(f32({2, 2}), Labels{0, 1});
+             data::DataLoader(d, {.batch_size = 0});
+         }, {"DataLoader", "batch_size"}},
+        {"subset index 7 of 2", [] { data::Dataset(f32({2, 2}), Labels{0, 1}).subset({7}); }, {"subset", "7", "2"}},
+        {"accuracy 3 labels for 2 rows", [] { data::accuracy(f32({2, 4}), Labels{0, 1, 2}); }, {"accuracy", "3", "(2, 4)"}},
+        {"confusion_matrix label 9 of 4", [] { data::confusion_matrix(f32({2, 4}), Labels{0, 9}); },
+         {"confusion_matrix", "label 9"}},
+        {"train_test_split fraction 1", [] { data::train_test_split(data::make_xor(), 1.0); },
+         {"train_test_split", "test_fraction", "1"}},
+        {"Standardizer on 1-D", [] { data::Standardizer(f32({4})); }, {"Standardizer", "(4)"}},
+        {"read_csv missing file", [] { data::read_csv("/nonexistent/data.csv", "label"); },
+         {"read_csv", "/nonexistent/data.csv"}},
+        {"read_idx missing file", [] { data::read_idx("/nonexistent/images.idx"); },
+         {"read_idx", "/nonexistent/images.idx"}},
+        {"load_mnist missing directory", [] { data::load_mnist("/nonexistent", data::Split::train); },
+         {"load_mnist", "/nonexistent", "dataset-fashion-mnist"}},
+    };
+}
+
+}  // namespace
+
+TEST_CASE("every public op, module and utility rejects bad input with a message naming it", "[errors]") {
+    const auto table = bad_inputs();
+    std::size_t passed = 0;
+    for (const auto& row : table) {
+        INFO("row: " << row.call);
+        std::string message, type;
+        bool threw = false;
+        try {
+            row.run();
+        } catch (const std::exception& e) {
+            threw = true;
+            message = e.what();
+            type = typeid(e).name();
+            const bool internal = typeid(e) == typeid(std::logic_error);
+            INFO("message: " << message);
+            CHECK_FALSE(internal);
+        }
+        CHECK(threw);
+        INFO("message: " << message);
+        bool all = threw;
+        for (const auto& word : row.must_mention) {
+            INFO("must mention: " << word);
+            const bool found = message.find(word) != std::string::npos;
+            CHECK(found);
+            all = all && found;
+        }
+        passed += all;
+    }
+    CHECK(passed == table.size());
+    WARN("bad-input table: " << table.size() << " rows, " << passed << " rejected as expected");
+}
