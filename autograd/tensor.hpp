@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/array.hpp"
@@ -146,6 +147,9 @@ private:
 
     std::shared_ptr<detail::TensorImpl> impl_;
 };
+
+/// Tensors with names, in order (a model's parameters, an optimizer's state).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 namespace detail {
 /// Engine-side access to a tensor's shared implementation.

@@ -34,6 +34,9 @@ struct Config {
     std::string output_dir = "fashion_mnist_out";
     std::size_t limit = 0;  // train on the first N samples only (0: all)
     double min_accuracy = 0;
+    int checkpoint_every = 1;  // epochs between checkpoints (0: none)
+    std::string resume;        // a checkpoint to continue from
+    int stop_after = 0;        // stop after this epoch, as if interrupted (0: run to the end)
 };
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, const std::vector<Tensor>& params) {
@@ -76,10 +79,12 @@ private:
     Clock::time_point start_;
 };
 
-void write_history(const std::filesystem::path& dir, const std::vector<std::array<double, 3>>& rows) {
+// rows[i] is epoch first_epoch + i.
+void write_history(const std::filesystem::path& dir, int first_epoch, const std::vector<std::array<double, 3>>& rows) {
     std::ofstream f(dir / "history.tsv");
     f << "# epoch\ttrain_loss\ttest_accuracy\n";
-    for (std::size_t i = 0; i < rows.size(); ++i) f << i + 1 << '\t' << rows[i][0] << '\t' << rows[i][2] << '\n';
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        f << first_epoch + static_cast<int>(i) << '\t' << rows[i][0] << '\t' << rows[i][2] << '\n';
 }
 
 // Draws loss and accuracy per epoch with gnuplot, when it is installed.
@@ -122,6 +127,13 @@ int main(int argc, char** argv) {
     app.add_option("--output-dir", c.output_dir, "where the history and pictures go")->capture_default_str();
     app.add_option("--limit", c.limit, "train on the first N samples only (0: all)")->capture_default_str();
     app.add_option("--min-accuracy", c.min_accuracy, "exit with status 1 if the final test accuracy is lower");
+    app.add_option("--checkpoint-every", c.checkpoint_every,
+                   "write <output-dir>/checkpoint.npz (model, optimizer, schedule, generator, epoch) every N epochs; 0: never")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    app.add_option("--resume", c.resume, "continue the run a checkpoint was written by (same flags otherwise)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--stop-after", c.stop_after, "stop after this epoch as if interrupted (resume later)")
+        ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
 
     data::Dataset train = [&] {
@@ -150,6 +162,19 @@ int main(int argc, char** argv) {
     if (c.schedule == "cosine") cosine.emplace(*opt, c.epochs);
     if (c.schedule == "step") step_lr.emplace(*opt, 4, 0.1);
     data::DataLoader loader(train, {.batch_size = c.batch_size, .shuffle = true, .seed = c.seed});
+    optim::LRScheduler* scheduler = cosine ? static_cast<optim::LRScheduler*>(&*cosine) : step_lr ? &*step_lr : nullptr;
+    int done = 0;  // epochs already trained
+    if (!c.resume.empty()) {
+        try {
+            done = static_cast<int>(nn::load_checkpoint(c.resume, model, *opt, scheduler));
+        } catch (const std::exception& e) {
+            std::cerr << "fashion_mnist: " << e.what() << "\n(resume with the flags of the run that wrote it)\n";
+            return 2;
+        }
+        loader.set_epoch(static_cast<std::uint64_t>(done));
+        std::cout << "resumed from " << c.resume << " after epoch " << done << "\n";
+    }
+    const auto checkpoint_path = std::filesystem::path(c.output_dir) / "checkpoint.npz";
 
     std::cout << "Fashion-MNIST: " << train.size() << " training and " << test.size() << " test images\n"
               << "model: " << model << "\n"
@@ -160,7 +185,7 @@ int main(int argc, char** argv) {
     std::vector<std::array<double, 3>> history;
     double accuracy = 0;
     const auto run_start = Clock::now();
-    for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+    for (int epoch = done + 1; epoch <= c.epochs; ++epoch) {
         model.train();
         Progress progress(epoch, c.epochs, loader.batches());
         double loss_sum = 0;
@@ -187,9 +212,22 @@ int main(int argc, char** argv) {
         std::cout << "epoch " << epoch << ": train loss " << std::fixed << std::setprecision(4) << history.back()[0]
                   << ", test accuracy " << std::setprecision(2) << 100 * accuracy << "%, " << duration(epoch_seconds)
                   << "\n";
+        const bool stopping = epoch == c.stop_after && epoch < c.epochs;
+        if (stopping || (c.checkpoint_every > 0 && (epoch % c.checkpoint_every == 0 || epoch == c.epochs)))
+            nn::save_checkpoint(checkpoint_path, model, *opt, epoch, scheduler);
+        if (stopping) {
+            std::cout << "stopped after epoch " << epoch << " as asked; continue with --resume " << checkpoint_path.string()
+                      << '\n';
+            write_history(c.output_dir, done + 1, history);
+            return 0;
+        }
     }
     const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
-    write_history(c.output_dir, history);
+    if (history.empty()) {  // resumed from the last epoch's checkpoint: nothing left to train
+        NoGradGuard no_grad;
+        accuracy = data::accuracy(model(test.inputs), test.labels);
+    }
+    write_history(c.output_dir, done + 1, history);
     {
         // the graph of one training step on 128 test images, gradients coloured
         model.train();
@@ -211,7 +249,8 @@ int main(int argc, char** argv) {
     std::cout << "saved the parameters to " << model_path.string() << " (numpy.load opens it)\n";
     plot_history(c.output_dir);
     std::cout << "\nfinal test accuracy " << std::fixed << std::setprecision(2) << 100 * accuracy << "% after "
-              << c.epochs << " epochs in " << duration(total) << " (" << duration(total / c.epochs) << " per epoch)\n";
+              << c.epochs << " epochs in " << duration(total) << " ("
+              << duration(total / std::max(1, c.epochs - done)) << " per epoch)\n";
     if (accuracy < c.min_accuracy) {
         std::cerr << "fashion_mnist: accuracy " << accuracy << " is below --min-accuracy " << c.min_accuracy << '\n';
         return 1;

@@ -23,7 +23,7 @@ public:
     /// Every parameter of this module and its children, depth first, registration order.
     std::vector<Tensor> parameters() const;
     /// The same with dotted names: "weight", "0.bias", "fc1.weight".
-    std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+    NamedTensors named_parameters() const;
     /// The direct children, with their names.
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
     /// Number of parameter elements, children included.

@@ -5,10 +5,14 @@
 #include <zip.h>
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
+
+#include "autograd/random.hpp"
 
 namespace xgrad::nn {
 
@@ -135,8 +139,10 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
     for (const auto& [name, t] : tensors) {
         buffers.push_back(npy_bytes(t));
         zip_source_t* src = zip_source_buffer(z, buffers.back().data(), buffers.back().size(), 0);
-        if (!src || zip_file_add(z, (name + ".npy").c_str(), src, ZIP_FL_ENC_UTF_8) < 0) {
-            if (src) zip_source_free(src);
+        const zip_int64_t index = src ? zip_file_add(z, (name + ".npy").c_str(), src, ZIP_FL_ENC_UTF_8) : -1;
+        if (src && index < 0) zip_source_free(src);  // once added, the archive owns it
+        // Stored, not deflated, as numpy.savez does: floats barely compress and deflate is slow.
+        if (index < 0 || zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) < 0) {
             std::string why = zip_strerror(z);
             zip_discard(z);
             std::filesystem::remove(tmp);
@@ -187,11 +193,14 @@ NamedTensors load_npz(const std::filesystem::path& path) {
 
 void save(const Module& module, const std::filesystem::path& path) { save_npz(path, module.named_parameters()); }
 
-void load(Module& module, const std::filesystem::path& path) {
-    std::map<std::string, Tensor> stored;
-    for (auto& [name, t] : load_npz(path)) stored.emplace(name, std::move(t));
-    auto params = module.named_parameters();
+namespace {
+
+using TensorMap = std::map<std::string, Tensor>;
+
+// Every way `stored` fails to hold exactly the module's parameters, one line each.
+std::vector<std::string> parameter_problems(const Module& module, const TensorMap& stored) {
     std::vector<std::string> problems;
+    const auto params = module.named_parameters();
     std::map<std::string, bool> used;
     for (const auto& [name, p] : params) {
         auto it = stored.find(name);
@@ -209,12 +218,118 @@ void load(Module& module, const std::filesystem::path& path) {
     }
     for (const auto& [name, t] : stored)
         if (!used.count(name)) problems.push_back("unexpected '" + name + "'");
-    if (!problems.empty()) {
-        std::string msg = "load: " + path.string() + " does not match the model:";
-        for (const auto& p : problems) msg += "\n  " + p;
-        throw std::runtime_error(msg);
+    return problems;
+}
+
+void assign_parameters(Module& module, const TensorMap& stored) {
+    for (auto& [name, p] : module.named_parameters()) p.mutable_array() = stored.at(name).array();
+}
+
+[[noreturn]] void refuse(const std::string& what, const std::vector<std::string>& problems) {
+    std::string msg = what;
+    for (const auto& p : problems) msg += "\n  " + p;
+    throw std::runtime_error(msg);
+}
+
+// A generator's 64-bit words as exact float64 pairs (high and low 32 bits), shape (words, 2).
+Tensor encode_rng(const std::vector<std::uint64_t>& words) {
+    std::vector<double> halves;
+    for (auto w : words) {
+        halves.push_back(static_cast<double>(w >> 32));
+        halves.push_back(static_cast<double>(w & 0xffffffffu));
     }
-    for (auto& [name, p] : params) p.mutable_array() = stored.at(name).array();
+    return Tensor::from(halves, {words.size(), 2}, {.dtype = Dtype::float64});
+}
+
+// The words back, or nullopt if `t` is not such a pair list.
+std::optional<std::vector<std::uint64_t>> decode_rng(const Tensor& t) {
+    if (t.dtype() != Dtype::float64 || t.dim() != 2 || t.shape()[1] != 2) return std::nullopt;
+    const auto& halves = t.data<double>();
+    std::vector<std::uint64_t> words;
+    for (std::size_t i = 0; i + 1 < halves.size(); i += 2) {
+        const double hi = halves.data()[i], lo = halves.data()[i + 1];
+        for (double h : {hi, lo})
+            if (!(h >= 0 && h <= 4294967295.0 && h == std::floor(h))) return std::nullopt;
+        words.push_back((static_cast<std::uint64_t>(hi) << 32) | static_cast<std::uint64_t>(lo));
+    }
+    return words;
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+void load(Module& module, const std::filesystem::path& path) {
+    TensorMap stored;
+    for (auto& [name, t] : load_npz(path)) stored.emplace(name, std::move(t));
+    const auto problems = parameter_problems(module, stored);
+    if (!problems.empty()) refuse("load: " + path.string() + " does not match the model:", problems);
+    assign_parameters(module, stored);
+}
+
+void save_checkpoint(const std::filesystem::path& path, const Module& model, const optim::Optimizer& optimizer,
+                     std::int64_t epoch, const optim::LRScheduler* scheduler) {
+    if (epoch < 0) throw std::invalid_argument("save_checkpoint: epoch must be non-negative, got " + std::to_string(epoch));
+    NamedTensors entries;
+    for (auto& [name, t] : model.named_parameters()) entries.emplace_back("model." + name, t);
+    for (auto& [name, t] : optimizer.state_dict()) entries.emplace_back("optimizer." + name, t);
+    if (scheduler)
+        for (auto& [name, t] : scheduler->state_dict()) entries.emplace_back("scheduler." + name, t);
+    const Generator* own = detail::thread_generator();
+    entries.emplace_back("rng", encode_rng(own ? own->state() : get_rng_state()));
+    entries.emplace_back("epoch", Tensor::scalar(static_cast<double>(epoch), {.dtype = Dtype::float64}));
+    save_npz(path, entries);
+}
+
+std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, optim::Optimizer& optimizer,
+                             optim::LRScheduler* scheduler) {
+    TensorMap model_state;
+    NamedTensors optimizer_state, scheduler_state;
+    std::optional<Tensor> epoch_entry, rng_entry;
+    std::vector<std::string> problems;
+    for (auto& [name, t] : load_npz(path)) {
+        if (starts_with(name, "model.")) model_state.emplace(name.substr(6), t);
+        else if (starts_with(name, "optimizer.")) optimizer_state.emplace_back(name.substr(10), t);
+        else if (starts_with(name, "scheduler.")) scheduler_state.emplace_back(name.substr(10), t);
+        else if (name == "epoch") epoch_entry = t;
+        else if (name == "rng") rng_entry = t;
+        else problems.push_back("unexpected '" + name + "'");
+    }
+    for (const auto& p : parameter_problems(model, model_state)) problems.push_back("model: " + p);
+    for (const auto& p : optimizer.state_dict_problems(optimizer_state)) problems.push_back("optimizer: " + p);
+    if (scheduler) {
+        for (const auto& p : scheduler->state_dict_problems(scheduler_state)) problems.push_back("scheduler: " + p);
+    } else if (!scheduler_state.empty()) {
+        problems.push_back("the file holds a scheduler's state, but no scheduler was given to restore it into");
+    }
+    std::int64_t epoch = 0;
+    if (!epoch_entry) {
+        problems.push_back("missing 'epoch'");
+    } else {
+        const double v = epoch_entry->numel() == 1 ? epoch_entry->item() : -1.0;
+        if (!(v >= 0 && v <= 1e15 && v == std::floor(v))) problems.push_back("'epoch' must be one non-negative whole number");
+        else epoch = static_cast<std::int64_t>(v);
+    }
+    Generator restored;
+    if (!rng_entry) {
+        problems.push_back("missing 'rng'");
+    } else if (auto words = decode_rng(*rng_entry); !words) {
+        problems.push_back("'rng' is not a generator state (float64 (313, 2) of 32-bit halves)");
+    } else {
+        try {
+            restored.set_state(*words);
+        } catch (const std::invalid_argument& e) {
+            problems.push_back(std::string("'rng': ") + e.what());
+        }
+    }
+    if (!problems.empty()) refuse("load_checkpoint: " + path.string() + " does not fit:", problems);
+
+    assign_parameters(model, model_state);
+    optimizer.load_state_dict(optimizer_state);
+    if (scheduler) scheduler->load_state_dict(scheduler_state);
+    if (Generator* own = detail::thread_generator()) *own = restored;
+    else set_rng_state(restored.state());
+    return epoch;
 }
 
 }  // namespace xgrad::nn

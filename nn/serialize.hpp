@@ -7,11 +7,11 @@
 
 #include "autograd/tensor.hpp"
 #include "nn/module.hpp"
+#include "nn/optim/optimizer.hpp"
 
 namespace xgrad::nn {
 
-/// Named tensors, in order.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using xgrad::NamedTensors;
 
 /// Writes tensors to a .npz file (a zip of .npy files, one per name) that numpy.load opens.
 /// The file is written under a temporary name, flushed to disk and renamed, so an interrupted
@@ -28,5 +28,20 @@ void save(const Module& module, const std::filesystem::path& path);
 /// std::runtime_error listing every missing name, unexpected name, and shape or dtype mismatch
 /// (nothing is changed then).
 void load(Module& module, const std::filesystem::path& path);
+
+/// Saves what resuming a run needs, atomically as `save_npz`: the model's parameters
+/// ("model.<name>"), the optimizer's state ("optimizer.lr", "optimizer.momentum_buffer.0", ...),
+/// the scheduler's if any ("scheduler.epoch", "scheduler.base_lr"), the random generator this
+/// thread draws from ("rng", its 313 words as 32-bit halves in float64) and the number of
+/// epochs done ("epoch").
+void save_checkpoint(const std::filesystem::path& path, const Module& model, const optim::Optimizer& optimizer,
+                     std::int64_t epoch, const optim::LRScheduler* scheduler = nullptr);
+/// Restores a checkpoint into objects built as for the run that saved it, and returns the
+/// number of epochs done (set a DataLoader's epoch to it). Training on from there gives what
+/// the uninterrupted run gives. Throws std::runtime_error naming the file and listing every
+/// problem (missing or unexpected entries, shapes, dtypes, another optimizer's state); nothing
+/// is changed then.
+std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, optim::Optimizer& optimizer,
+                             optim::LRScheduler* scheduler = nullptr);
 
 }  // namespace xgrad::nn

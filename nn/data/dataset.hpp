@@ -63,6 +63,10 @@ public:
     iterator end() const { return iterator(this, {}, batches()); }
     /// Batches per epoch.
     std::size_t batches() const;
+    /// Epochs started so far; the next begin() shuffles with seed + epoch().
+    std::uint64_t epoch() const { return epoch_; }
+    /// Makes the next begin() draw epoch `e`'s order (to resume a run from a checkpoint).
+    void set_epoch(std::uint64_t e) { epoch_ = e; }
 
 private:
     const Dataset& dataset_;

@@ -1,6 +1,9 @@
 #include "nn/optim/optimizer.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "autograd/grad_mode.hpp"
@@ -80,6 +83,122 @@ void SGD::step() {
     }
 }
 
+namespace {
+
+Tensor scalar64(double v) { return Tensor::scalar(v, {.dtype = Dtype::float64}); }
+
+std::string describe(const Tensor& t) { return std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape()); }
+
+// "exp_avg.3" -> ("exp_avg", 3); nullopt unless the text after the last dot is an index.
+std::optional<std::pair<std::string, std::size_t>> split_index(const std::string& key) {
+    const auto dot = key.rfind('.');
+    if (dot == std::string::npos || dot + 1 == key.size()) return std::nullopt;
+    std::size_t index = 0;
+    const char* first = key.data() + dot + 1;
+    const char* last = key.data() + key.size();
+    const auto [end, ec] = std::from_chars(first, last, index);
+    if (ec != std::errc() || end != last) return std::nullopt;
+    return std::pair{key.substr(0, dot), index};
+}
+
+// The value of a defined one-element tensor, else NaN.
+double scalar_or_nan(const Tensor& t) {
+    return t.defined() && t.numel() == 1 ? t.item() : std::numeric_limits<double>::quiet_NaN();
+}
+
+bool is_count(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v) && v <= 1e15; }
+
+}  // namespace
+
+NamedTensors Optimizer::state_dict() const {
+    auto* self = const_cast<Optimizer*>(this);  // slots() hands out the buffers; they are only copied
+    NamedTensors out{{"lr", scalar64(lr_)}};
+    for (const auto& [name, buffers] : self->slots())
+        for (std::size_t i = 0; i < buffers->size(); ++i)
+            if ((*buffers)[i]) out.emplace_back(name + "." + std::to_string(i), Tensor(*(*buffers)[i]));
+    for (const auto& [name, counts] : self->counters())
+        for (std::size_t i = 0; i < counts->size(); ++i)
+            out.emplace_back(name + "." + std::to_string(i), scalar64(static_cast<double>((*counts)[i])));
+    return out;
+}
+
+std::vector<std::string> Optimizer::state_dict_problems(const NamedTensors& state) const {
+    auto* self = const_cast<Optimizer*>(this);
+    const auto slots = self->slots();
+    const auto counters = self->counters();
+    std::vector<std::string> problems;
+    bool has_lr = false;
+    for (const auto& [key, t] : state) {
+        if (!t.defined()) {
+            problems.push_back("'" + key + "' is an undefined tensor");
+            continue;
+        }
+        if (key == "lr") {
+            has_lr = true;
+            const double lr = scalar_or_nan(t);
+            if (!std::isfinite(lr) || lr < 0) problems.push_back("'lr' must be one non-negative number, got " + describe(t));
+            continue;
+        }
+        const auto split = split_index(key);
+        const bool is_slot = split && std::any_of(slots.begin(), slots.end(), [&](const auto& s) { return s.first == split->first; });
+        const bool is_counter = split && std::any_of(counters.begin(), counters.end(),
+                                                     [&](const auto& c) { return c.first == split->first; });
+        if (!is_slot && !is_counter) {
+            problems.push_back("unexpected '" + key + "'");
+            continue;
+        }
+        if (split->second >= params_.size()) {
+            problems.push_back("'" + key + "' is for parameter " + std::to_string(split->second) + ", the optimizer has " +
+                               std::to_string(params_.size()));
+            continue;
+        }
+        const Tensor& p = params_[split->second];
+        if (is_slot && (t.shape() != p.shape() || t.dtype() != p.dtype()))
+            problems.push_back("'" + key + "' is " + describe(t) + ", parameter " + std::to_string(split->second) +
+                               " is " + describe(p));
+        if (is_counter) {
+            if (!is_count(scalar_or_nan(t)))
+                problems.push_back("'" + key + "' must be one non-negative whole number, got " + describe(t));
+        }
+    }
+    if (!has_lr) problems.push_back("missing 'lr'");
+    // A parameter's buffers start together (Adam's two moments): all of them or none.
+    for (std::size_t i = 0; i < params_.size() && slots.size() > 1; ++i) {
+        std::size_t present = 0;
+        for (const auto& [name, buffers] : slots) {
+            const std::string key = name + "." + std::to_string(i);
+            present += std::any_of(state.begin(), state.end(), [&](const auto& kv) { return kv.first == key; });
+        }
+        if (present != 0 && present != slots.size())
+            problems.push_back("parameter " + std::to_string(i) + " has " + std::to_string(present) + " of its " +
+                               std::to_string(slots.size()) + " buffers");
+    }
+    return problems;
+}
+
+void Optimizer::load_state_dict(const NamedTensors& state) {
+    const auto problems = state_dict_problems(state);
+    if (!problems.empty()) {
+        std::string msg = "load_state_dict: the state does not fit this optimizer:";
+        for (const auto& p : problems) msg += "\n  " + p;
+        throw std::invalid_argument(msg);
+    }
+    // Buffers absent from the state have not started (as after construction).
+    for (auto& [name, buffers] : slots()) std::fill(buffers->begin(), buffers->end(), std::nullopt);
+    for (auto& [name, counts] : counters()) std::fill(counts->begin(), counts->end(), 0);
+    for (const auto& [key, t] : state) {
+        if (key == "lr") {
+            set_lr(t.item());
+            continue;
+        }
+        const auto [name, i] = *split_index(key);
+        for (auto& [slot, buffers] : slots())
+            if (slot == name) (*buffers)[i] = t.array();  // a copy: the state's tensors stay the caller's
+        for (auto& [counter, counts] : counters())
+            if (counter == name) (*counts)[i] = static_cast<long>(t.item());
+    }
+}
+
 Adam::Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weight_decay)
     : Optimizer(std::move(params), options.lr), o_(options), decoupled_(decoupled_weight_decay),
       m_(params_.size()), v_(params_.size()), steps_(params_.size(), 0) {
@@ -131,6 +250,42 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
                 std::visit([&](auto& a) { for (auto& v : a) v = static_cast<std::decay_t<decltype(v)>>(v * factor); },
                            g->mutable_array());
     return norm;
+}
+
+NamedTensors LRScheduler::state_dict() const { return {{"epoch", scalar64(epoch_)}, {"base_lr", scalar64(base_)}}; }
+
+std::vector<std::string> LRScheduler::state_dict_problems(const NamedTensors& state) const {
+    std::vector<std::string> problems;
+    bool epoch = false, base = false;
+    for (const auto& [key, t] : state) {
+        const double v = scalar_or_nan(t);
+        if (key == "epoch") {
+            epoch = true;
+            if (!is_count(v) || v > std::numeric_limits<int>::max())
+                problems.push_back("'epoch' must be one non-negative whole number");
+        } else if (key == "base_lr") {
+            base = true;
+            if (!std::isfinite(v) || v < 0) problems.push_back("'base_lr' must be one non-negative number");
+        } else {
+            problems.push_back("unexpected '" + key + "'");
+        }
+    }
+    if (!epoch) problems.push_back("missing 'epoch'");
+    if (!base) problems.push_back("missing 'base_lr'");
+    return problems;
+}
+
+void LRScheduler::load_state_dict(const NamedTensors& state) {
+    const auto problems = state_dict_problems(state);
+    if (!problems.empty()) {
+        std::string msg = "load_state_dict: the state does not fit this scheduler:";
+        for (const auto& p : problems) msg += "\n  " + p;
+        throw std::invalid_argument(msg);
+    }
+    for (const auto& [key, t] : state) {
+        if (key == "epoch") epoch_ = static_cast<int>(t.item());
+        else base_ = t.item();
+    }
 }
 
 StepLR::StepLR(Optimizer& optimizer, int step_size, double gamma)

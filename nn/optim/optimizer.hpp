@@ -21,7 +21,23 @@ public:
     void set_lr(double lr);
     const std::vector<Tensor>& params() const { return params_; }
 
+    /// Everything step() has accumulated, as named tensors: "lr", and each parameter i's
+    /// buffers ("momentum_buffer.i" for SGD; "exp_avg.i", "exp_avg_sq.i", "step.i" for Adam).
+    /// The tensors are copies.
+    NamedTensors state_dict() const;
+    /// What load_state_dict would refuse in `state`, one line each (empty when it fits).
+    std::vector<std::string> state_dict_problems(const NamedTensors& state) const;
+    /// Restores a state_dict() of the same kind of optimizer over parameters of the same shapes
+    /// and dtypes. Throws std::invalid_argument listing every problem; nothing changes then.
+    void load_state_dict(const NamedTensors& state);
+
 protected:
+    /// The per-parameter buffers that make up the state, by name (nullopt: not started yet).
+    using Slots = std::vector<std::pair<std::string, std::vector<std::optional<Array>>*>>;
+    virtual Slots slots() = 0;
+    /// Per-parameter counters beside the buffers (Adam's step counts); none by default.
+    virtual std::vector<std::pair<std::string, std::vector<long>*>> counters() { return {}; }
+
     std::vector<Tensor> params_;
     double lr_;
 };
@@ -44,6 +60,9 @@ public:
     /// The momentum buffer of parameter i (nullopt before its first step, or without momentum).
     const std::optional<Array>& momentum_buffer(std::size_t i) const { return buffers_.at(i); }
 
+protected:
+    Slots slots() override { return {{"momentum_buffer", &buffers_}}; }
+
 private:
     SGDOptions o_;
     std::vector<std::optional<Array>> buffers_;
@@ -64,6 +83,10 @@ public:
     /// Throws std::invalid_argument for betas outside [0, 1), or negative lr, eps, weight decay.
     Adam(std::vector<Tensor> params, AdamOptions options = {}, bool decoupled_weight_decay = false);
     void step() override;
+
+protected:
+    Slots slots() override { return {{"exp_avg", &m_}, {"exp_avg_sq", &v_}}; }
+    std::vector<std::pair<std::string, std::vector<long>*>> counters() override { return {{"step", &steps_}}; }
 
 private:
     AdamOptions o_;
@@ -90,6 +113,12 @@ public:
     virtual ~LRScheduler() = default;
     void step() { opt_.set_lr(lr_at(++epoch_)); }
     int epoch() const { return epoch_; }
+    /// "epoch" and "base_lr", as float64 scalars.
+    NamedTensors state_dict() const;
+    /// What load_state_dict would refuse in `state`, one line each.
+    std::vector<std::string> state_dict_problems(const NamedTensors& state) const;
+    /// Restores a state_dict(); throws std::invalid_argument listing the problems (nothing changes then).
+    void load_state_dict(const NamedTensors& state);
 
 protected:
     virtual double lr_at(int epoch) const = 0;

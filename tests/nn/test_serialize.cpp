@@ -1,9 +1,17 @@
 #include "helpers.hpp"
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zip.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 using namespace xgrad;
 namespace fs = std::filesystem;
@@ -118,4 +126,110 @@ TEST_CASE("corrupt or foreign npz files are rejected with a message", "[serializ
     CHECK_THROWS_WITH(nn::load_npz(path), Catch::Contains("too large"));
 
     CHECK_THROWS_WITH(nn::save_npz(temp_path("no/such/dir/x.npz"), {{"w", Tensor::ones({1})}}), Catch::StartsWith("npz: "));
+}
+
+TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]") {
+    // A child process saves versions 1, 2, 3, ... of three 8 MB tensors over one file and is
+    // killed in the middle. Whatever moment the kill hits, the file must load and hold one whole
+    // version, and never one older than the newest completed save.
+    const auto dir = fs::temp_directory_path() / ("xgrad_kill_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto path = dir / "model.npz";
+    // Version k: values k + [0, 0.5) drawn from a generator seeded with k (incompressible, and
+    // the first value tells which version a file holds).
+    auto version = [](int k) {
+        Generator gen(static_cast<std::uint64_t>(k));
+        GeneratorGuard guard(gen);
+        nn::NamedTensors t;
+        for (const char* name : {"a", "b", "c"}) t.emplace_back(name, Tensor::rand({2'000'000}) * 0.5 + k);
+        return t;
+    };
+    // The version the file holds, checking every value of it.
+    auto whole_version = [&] {
+        const auto loaded = nn::load_npz(path);  // throws on a torn file
+        REQUIRE(loaded.size() == 3);
+        const int k = static_cast<int>(std::floor(loaded[0].second.data<float>()(0)));
+        const auto expected = version(k);
+        for (std::size_t i = 0; i < 3; ++i) CHECK((loaded[i].second.data<float>() == expected[i].second.data<float>()));
+        return k;
+    };
+    auto temporaries = [&] {
+        std::vector<fs::path> out;
+        for (const auto& entry : fs::directory_iterator(dir))
+            if (entry.path() != path) out.push_back(entry.path());
+        return out;
+    };
+    int newest = 0;
+    // Runs saves of versions newest+1, newest+2, ... in a child until `kill_when` returns (without
+    // it, until the write passes the file size limit), then checks the file.
+    auto round = [&](const std::function<void()>& kill_when, rlim_t size_limit = RLIM_INFINITY) {
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            const rlimit cap{size_limit, size_limit};
+            ::setrlimit(RLIMIT_FSIZE, &cap);  // past it, the write kills with SIGXFSZ
+            try {
+                for (int k = newest + 1;; ++k) nn::save_npz(path, version(k));
+            } catch (...) {
+                ::_exit(3);
+            }
+        }
+        if (kill_when) {
+            kill_when();
+            ::kill(child, SIGKILL);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        REQUIRE(WIFSIGNALED(status));  // killed while saving, not failed
+        const int k = whole_version();
+        CHECK(k >= newest);
+        newest = k;
+        for (const auto& t : temporaries()) fs::remove(t);  // what an interrupted save leaves
+        return WTERMSIG(status);
+    };
+    nn::save_npz(path, version(0));
+    using namespace std::chrono;
+    auto wait_for = [](auto condition) {
+        for (const auto deadline = steady_clock::now() + seconds(30); !condition() && steady_clock::now() < deadline;)
+            std::this_thread::sleep_for(microseconds(100));
+    };
+
+    // 1. Killed at different moments: as soon as a save is under way, or up to a few saves later.
+    int mid_save = 0;
+    for (int delay_ms : {0, 3, 15, 60, 200, 500})
+        round([&] {
+            wait_for([&] { return !temporaries().empty(); });
+            std::this_thread::sleep_for(milliseconds(delay_ms));
+            mid_save += !temporaries().empty();
+        });
+    CHECK(mid_save >= 1);
+    CHECK(newest > 0);  // completed saves did replace the file
+
+    // 2. Killed the moment the target file changes at all (size, inode or time): a saver that
+    //    wrote into the target in place would be caught with it half written.
+    for (int i = 0; i < 3; ++i) {
+        const int before = newest;
+        struct stat old_stat {};
+        REQUIRE(::stat(path.c_str(), &old_stat) == 0);
+        round([&] {
+            wait_for([&] {
+                struct stat now {};
+                return ::stat(path.c_str(), &now) != 0 || now.st_ino != old_stat.st_ino || now.st_size != old_stat.st_size ||
+                       now.st_mtim.tv_nsec != old_stat.st_mtim.tv_nsec || now.st_mtim.tv_sec != old_stat.st_mtim.tv_sec;
+            });
+        });
+        CHECK(newest == before + 1);  // the change was the next version, whole
+    }
+
+    // 3. Killed at exact bytes of the write by a file size limit (SIGXFSZ), whichever file the
+    //    byte goes to; the saves never complete.
+    for (rlim_t limit : {rlim_t{100}, rlim_t{1'000'000}, rlim_t{12'000'000}, rlim_t{23'990'000}}) {
+        INFO("killed at byte " << limit);
+        const int before = newest;
+        CHECK(round(nullptr, limit) == SIGXFSZ);
+        CHECK(newest == before);
+    }
+    WARN("killed " << mid_save << " of 6 timed saves midway; the file ended at version " << newest);
+    fs::remove_all(dir);
 }
