@@ -9,7 +9,7 @@ packages=(
     catch2 zlib1g-dev libcli11-dev libzip-dev
     dataset-fashion-mnist graphviz libgraphviz-dev gnuplot-nox
     python3-numpy
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev valgrind
 )
 
 missing=()

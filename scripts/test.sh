@@ -23,6 +23,13 @@ cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/bui
 cmake --build build/consumer
 build/consumer/consumer
 
+echo "== valgrind memcheck on the main job (1 epoch on 1,000 images): no errors, no leaks"
+valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    --errors-for-leak-kinds=definite,indirect,possible \
+    build/release/examples/fashion_mnist --limit 1000 --epochs 1 --hidden 64 \
+    --output-dir build/valgrind_fashion_mnist > build/valgrind_fashion_mnist.log
+tail -n 1 build/valgrind_fashion_mnist.log
+
 echo "== sanitizer build (address, undefined, leak)"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DXGRAD_WERROR=ON \
     -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
