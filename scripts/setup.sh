@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package xgrad needs to build, test and run its examples.
+# Installs every Debian package xgrad needs to build, test and run its examples, plus any named
+# on the command line (scripts/bench.sh adds libtorch-dev).
 # Idempotent: when everything is already installed it only checks and returns.
+#   usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
     dataset-fashion-mnist graphviz libgraphviz-dev gnuplot-nox
     python3-numpy
     clang libclang-rt-14-dev valgrind
+    "$@"
 )
 
 missing=()
