@@ -5,14 +5,29 @@
 #   usage: scripts/bench.sh [step_bench flags: --seconds 1 --threads 1,2 --configs a,b,c,d]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh libtorch-dev
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_BENCH_TORCH=ON \
-    -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF > /dev/null
-cmake --build build/bench -j "${XGRAD_JOBS:-2}" --target step_bench
+bash scripts/setup.sh libtorch-dev time
+cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_BENCH_TORCH=ON -DXGRAD_BUILD_TESTS=OFF \
+    -DXGRAD_BUILD_EXAMPLES=ON > /dev/null
+cmake --build build/bench -j "${XGRAD_JOBS:-2}" --target step_bench fashion_mnist torch_fashion_mnist
 # Let OpenBLAS choose its kernel for this CPU, as it does on a user's machine: some machines force
 # one through OPENBLAS_CORETYPE (ours force Haswell, half the AVX-512 kernel's speed). The table
 # names the kernel in use. XGRAD_KEEP_CORETYPE=1 keeps a forced one.
 [ "${XGRAD_KEEP_CORETYPE:-0}" = 1 ] || unset OPENBLAS_CORETYPE
 unset OPENBLAS_NUM_THREADS  # the benchmark sets 1 and 2 threads itself
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-exec build/bench/bench/step_bench "$@"
+build/bench/bench/step_bench "$@"
+
+# Whole Fashion-MNIST runs with the main job's defaults (10 epochs, SGD lr 0.1 momentum 0.9,
+# cosine, batch 128, seed 0), each library at its default thread count: wall time of the whole
+# process (loading included), final test accuracy, peak resident memory.
+echo
+printf '%-10s %10s %10s %12s\n' "run" "wall s" "accuracy" "peak RSS MB"
+whole_run() {
+    local name=$1; shift
+    /usr/bin/time -f '%e %M' -o build/bench/$name.time "$@" > build/bench/$name.log 2>&1
+    read -r wall rss < build/bench/$name.time
+    acc=$(grep -o 'final test accuracy [0-9.]*%' build/bench/$name.log | grep -o '[0-9.]*%')
+    printf '%-10s %10s %10s %12d\n' "$name" "$wall" "$acc" "$((rss / 1024))"
+}
+whole_run xgrad build/bench/examples/fashion_mnist --output-dir build/bench/fashion_mnist --checkpoint-every 0
+whole_run libtorch build/bench/bench/torch_fashion_mnist
