@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph_export.hpp"
+#include "autograd/memory.hpp"
 #include "autograd/node.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tensor.hpp"

@@ -9,6 +9,8 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/memory.hpp"
+
 namespace xgrad {
 
 /// Element type of a tensor, chosen at run time (float32 trains, float64 verifies).
@@ -20,11 +22,24 @@ inline constexpr Dtype float64 = Dtype::float64;
 /// "float32" or "float64".
 std::string_view dtype_name(Dtype dtype);
 
-/// A tensor's shape, one extent per dimension (xtensor's own shape type: no conversion).
-using Shape = xt::xarray<float>::shape_type;
+/// The values of a tensor of element type T: a row-major xtensor array whose storage comes from
+/// the buffer cache (autograd/memory.hpp). Converts to and from xt::xarray<T> by copying.
+template <class T>
+using Values = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
 
-/// The values of a tensor: a row-major xtensor array of float or double.
-using Array = std::variant<xt::xarray<float>, xt::xarray<double>>;
+/// A tensor's shape, one extent per dimension (xtensor's own shape type: no conversion).
+using Shape = Values<float>::shape_type;
+
+/// The values of a tensor: float or double. A std::variant (std::visit, std::get_if and index()
+/// work on it) that also takes an xt::xarray<float|double>, copying it into tensor storage.
+class Array : public std::variant<Values<float>, Values<double>> {
+public:
+    using Base = std::variant<Values<float>, Values<double>>;
+    using Base::Base;
+    template <class T>
+        requires std::is_same_v<T, float> || std::is_same_v<T, double>
+    Array(const xt::xarray<T>& values) : Base(Values<T>(values)) {}  // NOLINT: implicit, as a variant
+};
 
 /// Maps a C++ scalar type to its Dtype.
 template <class T>
@@ -70,15 +85,15 @@ decltype(auto) dispatch(Dtype dtype, F&& f) {
 
 /// The typed array inside `a`; throws std::logic_error if `a` holds the other dtype.
 template <class T>
-const xt::xarray<T>& get(const Array& a) {
-    if (const auto* p = std::get_if<xt::xarray<T>>(&a)) return *p;
+const Values<T>& get(const Array& a) {
+    if (const auto* p = std::get_if<Values<T>>(&a)) return *p;
     throw std::logic_error("xgrad: array holds " + std::string(dtype_name(dtype_of_array(a))) +
                            ", expected " + std::string(dtype_name(dtype_of<T>)));
 }
 
 template <class T>
-xt::xarray<T>& get(Array& a) {
-    return const_cast<xt::xarray<T>&>(get<T>(std::as_const(a)));
+Values<T>& get(Array& a) {
+    return const_cast<Values<T>&>(get<T>(std::as_const(a)));
 }
 
 }  // namespace xgrad

@@ -1,8 +1,8 @@
 // The graph: recording a Node per op (apply), the backward pass, and freeing the graph.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
 
 #include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
@@ -111,12 +111,15 @@ void Node::release() {
 }
 
 Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward) {
-    std::vector<const Array*> arrays;
-    arrays.reserve(inputs.size());
+    // Operand pointers on the stack for the usual one to four operands (one allocation less per op).
+    std::array<const Array*, 4> few;
+    std::vector<const Array*> many(inputs.size() > few.size() ? inputs.size() : 0);
+    const Array** arrays = many.empty() ? few.data() : many.data();
     bool record = false;
-    for (const auto& t : inputs) {
-        if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(arrays.size()) + " is an undefined tensor");
-        arrays.push_back(&t.array());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& t = inputs[i];
+        if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(i) + " is an undefined tensor");
+        arrays[i] = &t.array();
         record = record || t.requires_grad();
     }
     for (std::size_t i = 1; i < inputs.size(); ++i)
@@ -125,7 +128,7 @@ Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Ba
                              operand_desc(*arrays[i]) + " (convert one with .to())");
     const bool timed = is_profiling_enabled();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Array out = forward(Inputs(arrays));
+    Array out = forward(Inputs({arrays, inputs.size()}));
     const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
     if (is_anomaly_enabled())
         if (auto bad = first_non_finite(out)) throw_anomaly("forward", name, next_sequence_nr + 1, out, *bad, inputs);
@@ -139,17 +142,70 @@ Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Ba
 
 namespace {
 
+// Each tensor's position in a list, keyed by address: open addressing with linear probing. A
+// backward of a small graph spent a tenth of its time in std::unordered_map's per-entry
+// allocations; this allocates once per doubling.
+class TensorIndex {
+public:
+    TensorIndex() : slots_(16) {}
+
+    // Adds `key` at position `value` unless present; true if added.
+    bool insert(const TensorImpl* key, std::size_t value) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        Slot& s = find(key);
+        if (s.key) return false;
+        s = {key, value};
+        ++size_;
+        return true;
+    }
+    // Sets the position of a present key.
+    void set(const TensorImpl* key, std::size_t value) { find(key).value = value; }
+    // The position of `key`, which must be present.
+    std::size_t at(const TensorImpl* key) const {
+        const Slot& s = const_cast<TensorIndex*>(this)->find(key);
+        if (!s.key) throw std::logic_error("backward: a gradient reached a tensor outside the sorted graph");
+        return s.value;
+    }
+
+private:
+    struct Slot {
+        const TensorImpl* key = nullptr;
+        std::size_t value = 0;
+    };
+
+    Slot& find(const TensorImpl* key) {
+        const std::size_t mask = slots_.size() - 1;
+        // Fibonacci hashing of the address; heap addresses differ in their middle bits.
+        std::size_t i = (reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+        while (slots_[i].key && slots_[i].key != key) i = (i + 1) & mask;
+        return slots_[i];
+    }
+    void grow() {
+        std::vector<Slot> old(slots_.size() * 2);
+        old.swap(slots_);
+        size_ = 0;
+        for (const Slot& s : old)
+            if (s.key) {
+                find(s.key) = s;
+                ++size_;
+            }
+    }
+
+    std::vector<Slot> slots_;  // a power of two, at most half full
+    std::size_t size_ = 0;
+};
+
 // Every tensor the root depends on through tensors that require grad, in an order where each
-// tensor comes after all the tensors computed from it (reverse topological order, root first).
-std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<TensorImpl>& root,
-                                                    std::unordered_map<TensorImpl*, std::size_t>& index) {
+// tensor comes after all the tensors computed from it (reverse topological order, root first);
+// `index` maps each to its position.
+std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index) {
     std::vector<std::shared_ptr<TensorImpl>> post;
     struct Frame {
         std::shared_ptr<TensorImpl> impl;
         std::size_t next;
     };
     std::vector<Frame> stack{{root, 0}};
-    index.emplace(root.get(), 0);
+    index.insert(root.get(), 0);
     while (!stack.empty()) {
         Frame& f = stack.back();
         Node* node = f.impl->grad_fn.get();
@@ -159,23 +215,22 @@ std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<Tensor
                                      "{.retain_graph = true} to the first backward() to keep the graph");
         if (node && f.next < node->inputs().size()) {
             const Tensor& in = node->inputs()[f.next++];
-            if (in.requires_grad() && index.emplace(in.impl(), 0).second)
+            if (in.requires_grad() && index.insert(in.impl(), 0))
                 stack.push_back({TensorAccess::impl(in), 0});  // invalidates f; not used after
             continue;
         }
-        index[f.impl.get()] = post.size();
         post.push_back(std::move(f.impl));
         stack.pop_back();
     }
     std::reverse(post.begin(), post.end());
-    for (auto& [impl, i] : index) i = post.size() - 1 - i;
+    for (std::size_t i = 0; i < post.size(); ++i) index.set(post[i].get(), i);
     return post;
 }
 
 }  // namespace
 
 std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
-    std::unordered_map<TensorImpl*, std::size_t> index;
+    TensorIndex index;
     std::vector<std::shared_ptr<Node>> nodes;
     if (!root.requires_grad()) return nodes;
     for (const auto& impl : sort_graph(TensorAccess::impl(root), index))
@@ -186,28 +241,29 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
 namespace {
 
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
-    std::unordered_map<TensorImpl*, std::size_t> index;
+    TensorIndex index;
     auto order = sort_graph(TensorAccess::impl(root), index);
     std::vector<std::optional<Array>> grads(order.size());
     grads[0].emplace(std::move(seed));
 
     std::vector<const Array*> arrays;
     std::unique_ptr<bool[]> needs;
+    std::size_t needs_capacity = 0;
     for (std::size_t k = 0; k < order.size(); ++k) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here
-        Array g = std::move(*grads[k]);
-        grads[k].reset();
+        Array& g = *grads[k];  // freed (reset) once this tensor's gradient has been passed on
         if (!impl.grad_fn) {
             if (impl.grad) add_into(impl.grad->data, g);
             else impl.grad = std::make_shared<TensorImpl>(std::move(g));
+            grads[k].reset();
             continue;
         }
         Node& node = *impl.grad_fn;
         if (options.record_grad_norms) node.set_grad_norm(std::sqrt(sum_of_squares(g)));
         const auto& inputs = node.inputs();
         arrays.clear();
-        needs.reset(new bool[inputs.size()]);
+        if (inputs.size() > needs_capacity) needs.reset(new bool[needs_capacity = std::max<std::size_t>(inputs.size(), 4)]);
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             arrays.push_back(&inputs[i].array());
             needs[i] = inputs[i].requires_grad();
@@ -231,6 +287,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
                                   node.sequence_nr(), gi, *bad, inputs);
             accumulate(grads[index.at(inputs[i].impl())], std::move(*in_grads[i]));
         }
+        grads[k].reset();
     }
     if (!options.retain_graph)
         for (const auto& impl : order)
@@ -248,7 +305,7 @@ void Tensor::backward(BackwardOptions options) const {
                                     shape_str(shape()) + "; pass backward(gradient)");
     Array seed = dispatch(dtype(), [&](auto zero) -> Array {
         using T = decltype(zero);
-        return xt::xarray<T>(xt::ones<T>(shape()));
+        return Values<T>(xt::ones<T>(shape()));
     });
     run_backward(*this, std::move(seed), options);
 }

@@ -146,10 +146,10 @@ std::ostream& operator<<(std::ostream& os, const GradcheckResult& r) {
 namespace {
 
 Array to_float64(const Array& a) {
-    return std::visit([](const auto& x) -> Array { return xt::xarray<double>(xt::cast<double>(x)); }, a);
+    return std::visit([](const auto& x) -> Array { return Values<double>(xt::cast<double>(x)); }, a);
 }
 
-double dot(const Array& a, const xt::xarray<double>& v) {
+double dot(const Array& a, const Values<double>& v) {
     const auto& x = get<double>(a);
     double s = 0;
     for (std::size_t i = 0; i < x.size(); ++i) s += x.data()[i] * v.data()[i];
@@ -183,7 +183,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
 
     std::mt19937_64 gen(o.seed + position);
     std::normal_distribution<double> normal;
-    xt::xarray<double> v = xt::xarray<double>::from_shape(shape_of(out));
+    Values<double> v = Values<double>::from_shape(shape_of(out));
     for (auto& e : v) e = normal(gen);
     const Array upstream(v);
 

@@ -32,6 +32,16 @@ struct BackwardArgs {
 
 /// One gradient per operand, in order; nullopt for operands that get none.
 using Grads = std::vector<std::optional<Array>>;
+
+/// Grads from gradients moved in: `return make_grads(std::move(dx));`. (A braced `return {dx};`
+/// copies every array: std::initializer_list's elements are const.)
+template <class... G>
+Grads make_grads(G&&... g) {
+    Grads out;
+    out.reserve(sizeof...(g));
+    (out.emplace_back(std::forward<G>(g)), ...);
+    return out;
+}
 /// Computes an op's output from its operands' values.
 using ForwardFn = std::function<Array(Inputs)>;
 /// Computes the vector-Jacobian product of an op: one gradient per operand, operand's shape.
@@ -110,12 +120,12 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root);
 /// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
 /// The result is evaluated after f returns: f may return a lazy xtensor expression of its
 /// arguments and of temporaries, but never one that refers to f's own local variables
-/// (evaluate those into an xt::xarray inside f, or they dangle).
+/// (evaluate those into a Values<T> inside f, or they dangle).
 template <class F>
 Array map(const Array& a, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return xt::xarray<T>(f(x));
+        return Values<T>(f(x));
     }, a);
 }
 
@@ -124,7 +134,7 @@ template <class F>
 Array map(const Array& a, const Array& b, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return xt::xarray<T>(f(x, get<T>(b)));
+        return Values<T>(f(x, get<T>(b)));
     }, a);
 }
 
@@ -133,7 +143,7 @@ template <class F>
 Array map(const Array& a, const Array& b, const Array& c, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return xt::xarray<T>(f(x, get<T>(b), get<T>(c)));
+        return Values<T>(f(x, get<T>(b), get<T>(c)));
     }, a);
 }
 

@@ -44,7 +44,7 @@ namespace {
 
 template <class T, class Fill>
 Tensor filled(const Shape& shape, TensorOptions options, Fill fill) {
-    xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+    Values<T> a = Values<T>::from_shape(shape);
     fill(a);
     return Tensor(std::move(a), options.requires_grad);
 }
@@ -154,22 +154,22 @@ std::size_t Tensor::numel() const {
 Dtype Tensor::dtype() const { return dtype_of_array(checked().data); }
 
 template <class T>
-const xt::xarray<T>& Tensor::data() const {
+const Values<T>& Tensor::data() const {
     if (dtype() != dtype_of<T>)
         throw DtypeError("Tensor::data: tensor is " + std::string(dtype_name(dtype())) + ", asked for " +
                          std::string(dtype_name(dtype_of<T>)));
-    return std::get<xt::xarray<T>>(impl_->data);
+    return std::get<Values<T>>(impl_->data);
 }
 
 template <class T>
-xt::xarray<T>& Tensor::mutable_data() {
-    return const_cast<xt::xarray<T>&>(data<T>());
+Values<T>& Tensor::mutable_data() {
+    return const_cast<Values<T>&>(data<T>());
 }
 
-template const xt::xarray<float>& Tensor::data<float>() const;
-template const xt::xarray<double>& Tensor::data<double>() const;
-template xt::xarray<float>& Tensor::mutable_data<float>();
-template xt::xarray<double>& Tensor::mutable_data<double>();
+template const Values<float>& Tensor::data<float>() const;
+template const Values<double>& Tensor::data<double>() const;
+template Values<float>& Tensor::mutable_data<float>();
+template Values<double>& Tensor::mutable_data<double>();
 
 const Array& Tensor::array() const { return checked().data; }
 Array& Tensor::mutable_array() { return checked().data; }
@@ -215,13 +215,13 @@ Tensor Tensor::to(Dtype dtype) const {
     auto convert = [](const Array& a, Dtype target) {
         return dispatch(target, [&](auto zero) -> Array {
             using T = decltype(zero);
-            return std::visit([](const auto& x) { return xt::xarray<T>(xt::cast<T>(x)); }, a);
+            return std::visit([](const auto& x) { return Values<T>(xt::cast<T>(x)); }, a);
         });
     };
     Dtype source = this->dtype();
     return apply(dtype == Dtype::float32 ? "to_float32" : "to_float64", {*this},
         [convert, dtype](Inputs in) { return convert(in[0], dtype); },
-        [convert, source](const BackwardArgs& c) -> Grads { return {convert(c.grad, source)}; });
+        [convert, source](const BackwardArgs& c) -> Grads { return make_grads(convert(c.grad, source)); });
 }
 
 Tensor Tensor::sum() const { return xgrad::sum(*this); }
@@ -237,7 +237,7 @@ namespace {
 // Prints the values with one format for all elements, as PyTorch does: integers as "2.",
 // moderate magnitudes fixed with 4 decimals, otherwise scientific.
 template <class T>
-void print_values(std::ostream& os, const xt::xarray<T>& a) {
+void print_values(std::ostream& os, const Values<T>& a) {
     bool integral = true;
     double max_abs = 0, min_abs = INFINITY;
     for (T v : a) {

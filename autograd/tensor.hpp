@@ -21,7 +21,7 @@ struct TensorAccess;
 
 /// What a Tensor handle points to. Owns its values, its gradient and the Node that produced it.
 struct TensorImpl {
-    explicit TensorImpl(Array values, bool requires_grad_flag = false)
+    explicit TensorImpl(Array&& values, bool requires_grad_flag = false)
         : data(std::move(values)), requires_grad(requires_grad_flag) {}
     ~TensorImpl();
     TensorImpl(const TensorImpl&) = delete;
@@ -59,8 +59,12 @@ public:
     /// Wraps values; `requires_grad` makes it a leaf that receives a gradient.
     explicit Tensor(Array values, bool requires_grad = false);
     template <class T>
-    explicit Tensor(xt::xarray<T> values, bool requires_grad = false)
+    explicit Tensor(Values<T> values, bool requires_grad = false)
         : Tensor(Array(std::move(values)), requires_grad) {}
+    /// Copies an xt::xarray's values into the tensor's own storage.
+    template <class T>
+    explicit Tensor(const xt::xarray<T>& values, bool requires_grad = false)
+        : Tensor(Array(Values<T>(values)), requires_grad) {}
 
     /// Tensor of the shape filled with 0 / 1 / `value`.
     static Tensor zeros(const Shape& shape, TensorOptions options = {});
@@ -89,10 +93,10 @@ public:
 
     /// The values; throws DtypeError if the tensor holds the other dtype.
     template <class T>
-    const xt::xarray<T>& data() const;
+    const Values<T>& data() const;
     /// The values, writable (e.g. an optimizer's update); does not record anything.
     template <class T>
-    xt::xarray<T>& mutable_data();
+    Values<T>& mutable_data();
     const Array& array() const;
     Array& mutable_array();
     /// The only value of a one-element tensor; throws std::invalid_argument otherwise.
@@ -162,9 +166,9 @@ struct TensorAccess {
 /// Prints values, dtype and grad_fn, in the manner of PyTorch: `tensor([1., 2.], requires_grad)`.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
-extern template const xt::xarray<float>& Tensor::data<float>() const;
-extern template const xt::xarray<double>& Tensor::data<double>() const;
-extern template xt::xarray<float>& Tensor::mutable_data<float>();
-extern template xt::xarray<double>& Tensor::mutable_data<double>();
+extern template const Values<float>& Tensor::data<float>() const;
+extern template const Values<double>& Tensor::data<double>() const;
+extern template Values<float>& Tensor::mutable_data<float>();
+extern template Values<double>& Tensor::mutable_data<double>();
 
 }  // namespace xgrad

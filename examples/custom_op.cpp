@@ -14,11 +14,11 @@ Tensor softsign(const Tensor& x, bool buggy = false) {
         [](Inputs in) { return map(in[0], [](const auto& v) { return v / (1 + xt::abs(v)); }); },
         [buggy](const BackwardArgs& c) -> Grads {
             // d softsign = g / (1 + |x|)^2; the buggy version forgets the square
-            return {map(c.grad, c.in[0], [buggy](const auto& g, const auto& v) {
+            return make_grads(map(c.grad, c.in[0], [buggy](const auto& g, const auto& v) {
                 auto d = 1 + xt::abs(v);
                 return buggy ? xt::xarray<typename std::decay_t<decltype(v)>::value_type>(g / d)
                              : xt::xarray<typename std::decay_t<decltype(v)>::value_type>(g / (d * d));
-            })};
+            }));
         });
 }
 

@@ -121,7 +121,7 @@ Tensor parse_npy(const std::filesystem::path& path, const std::string& entry, co
             std::to_string(data));
     return dispatch(dtype, [&](auto zero) {
         using T = decltype(zero);
-        xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+        Values<T> a = Values<T>::from_shape(shape);
         if (data > 0) std::memcpy(a.data(), bytes.data() + offset + header_len, data);  // empty arrays have no buffer
         return Tensor(std::move(a));
     });

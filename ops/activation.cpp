@@ -10,22 +10,12 @@
 
 namespace xgrad {
 
+using detail::pointwise;
 using detail::stable_sigmoid;
 using detail::unary;
 using detail::value_t;
 
 namespace {
-
-// Applies s(v) to every element of an array into a new array of the same type (a plain loop:
-// the stable forms below branch per element).
-template <class A, class S>
-A each(const A& a, S s) {
-    A out = A::from_shape(a.shape());
-    auto* dst = out.data();
-    const auto* src = a.data();
-    for (std::size_t i = 0, n = a.size(); i < n; ++i) dst[i] = s(src[i]);
-    return out;
-}
 
 // Elements per (sample, channel) pair: the product of the extents after dimension 1.
 std::size_t prelu_inner(const Shape& shape) {
@@ -37,48 +27,40 @@ std::size_t prelu_inner(const Shape& shape) {
 }  // namespace
 
 Tensor identity(const Tensor& x) {
-    return unary("identity", x, [](const auto& v) { return v; },
+    return pointwise("identity", x, [](auto v) { return v; },
         // d x = g
-        [](const auto& g, const auto&, const auto&) { return g; });
+        [](auto g, auto, auto) { return g; });
 }
 
 Tensor step(const Tensor& x) {
-    return unary("step", x,
-        [](const auto& v) { return each(v, [](auto e) { return e > 0 ? decltype(e)(1) : decltype(e)(0); }); },
+    return pointwise("step", x, [](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(0); },
         // flat on both sides of the jump: the gradient is 0 everywhere
-        [](const auto& g, const auto&, const auto&) { return xt::zeros_like(g); });
+        [](auto g, auto, auto) { return decltype(g)(0); });
 }
 
 Tensor sigmoid(const Tensor& x) {
-    return unary("sigmoid", x, [](const auto& v) { return each(v, [](auto e) { return stable_sigmoid(e); }); },
+    return pointwise("sigmoid", x, [](auto v) { return stable_sigmoid(v); },
         // dσ = g σ (1 - σ)
-        [](const auto& g, const auto&, const auto& y) { return g * y * (value_t<decltype(y)>(1) - y); });
+        [](auto g, auto, auto y) { return g * y * (decltype(y)(1) - y); });
 }
 
 Tensor tanh(const Tensor& x) {
-    return unary("tanh", x, [](const auto& v) { return xt::tanh(v); },
+    return pointwise("tanh", x, [](auto v) { return std::tanh(v); },
         // d tanh = g (1 - tanh²)
-        [](const auto& g, const auto&, const auto& y) { return g * (value_t<decltype(y)>(1) - y * y); });
+        [](auto g, auto, auto y) { return g * (decltype(y)(1) - y * y); });
 }
 
 Tensor relu(const Tensor& x) {
-    return unary("relu", x, [](const auto& v) { return each(v, [](auto e) { return e > 0 ? e : decltype(e)(0); }); },
+    return pointwise("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); },
         // d relu = g where x > 0, else 0 (0 at x = 0)
-        [](const auto& g, const auto& v, const auto&) { return xt::where(v > 0, g, value_t<decltype(v)>(0)); });
+        [](auto g, auto v, auto) { return v > 0 ? g : decltype(g)(0); });
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-    return unary("leaky_relu", x,
-        [negative_slope](const auto& v) {
-            using T = value_t<decltype(v)>;
-            const auto s = static_cast<T>(negative_slope);
-            return each(v, [s](T e) { return e > 0 ? e : s * e; });
-        },
+    return pointwise("leaky_relu", x,
+        [negative_slope](auto v) { return v > 0 ? v : static_cast<decltype(v)>(negative_slope) * v; },
         // d = g where x > 0, else slope * g (slope at x = 0)
-        [negative_slope](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
-            return xt::where(v > 0, g, static_cast<T>(negative_slope) * g);
-        });
+        [negative_slope](auto g, auto v, auto) { return v > 0 ? g : static_cast<decltype(g)>(negative_slope) * g; });
 }
 
 Tensor prelu(const Tensor& x, const Tensor& alpha) {
@@ -108,8 +90,8 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
                 const auto& a = get<T>(c.in[1]);
                 const auto& g = get<T>(c.grad);
                 const std::size_t nc = a.size(), inner = prelu_inner(v.shape());
-                xt::xarray<T> dx = g;
-                xt::xarray<T> da = xt::zeros<T>(a.shape());
+                Values<T> dx = g;
+                Values<T> da = xt::zeros<T>(a.shape());
                 for (std::size_t i = 0; i < v.size(); ++i) {
                     if (v.data()[i] > 0) continue;
                     const std::size_t ch = nc == 1 ? 0 : (i / inner) % nc;
@@ -125,17 +107,10 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
 }
 
 Tensor elu(const Tensor& x, double alpha) {
-    return unary("elu", x,
-        [alpha](const auto& v) {
-            using T = value_t<decltype(v)>;
-            const auto a = static_cast<T>(alpha);
-            return each(v, [a](T e) { return e > 0 ? e : a * std::expm1(e); });
-        },
+    return pointwise("elu", x,
+        [alpha](auto v) { return v > 0 ? v : static_cast<decltype(v)>(alpha) * std::expm1(v); },
         // d = g where x > 0, else alpha e^x g
-        [alpha](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
-            return xt::where(v > 0, g, static_cast<T>(alpha) * xt::exp(v) * g);
-        });
+        [alpha](auto g, auto v, auto) { return v > 0 ? g : static_cast<decltype(g)>(alpha) * std::exp(v) * g; });
 }
 
 Tensor gelu(const Tensor& x, GeluApproximation approximate) {
@@ -144,14 +119,14 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
             [](const auto& v) {
                 using T = value_t<decltype(v)>;
                 const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
-                return xt::xarray<T>(T(0.5) * v * (T(1) + xt::tanh(k * (v + c * v * v * v))));
+                return Values<T>(T(0.5) * v * (T(1) + xt::tanh(k * (v + c * v * v * v))));
             },
             // with u = k (x + c x³), t = tanh u: d = g (0.5 (1 + t) + 0.5 x (1 - t²) k (1 + 3 c x²))
             [](const auto& g, const auto& v, const auto&) {
                 using T = value_t<decltype(v)>;
                 const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
-                xt::xarray<T> t = xt::tanh(k * (v + c * v * v * v));
-                return xt::xarray<T>(g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v)));
+                Values<T> t = xt::tanh(k * (v + c * v * v * v));
+                return Values<T>(g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v)));
             });
     }
     return unary("gelu", x,
@@ -163,35 +138,35 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
         [](const auto& g, const auto& v, const auto&) {
             using T = value_t<decltype(v)>;
             const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-            return xt::xarray<T>(g * (T(0.5) * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2))) +
+            return Values<T>(g * (T(0.5) * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2))) +
                                       v * inv_sqrt_2pi * xt::exp(T(-0.5) * v * v)));
         });
 }
 
 Tensor silu(const Tensor& x) {
-    return unary("silu", x, [](const auto& v) { return each(v, [](auto e) { return e * stable_sigmoid(e); }); },
+    return pointwise("silu", x, [](auto v) { return v * stable_sigmoid(v); },
         // d = g σ (1 + x (1 - σ))
-        [](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
-            auto s = each(v, [](T e) { return stable_sigmoid(e); });
-            return xt::xarray<T>(g * s * (T(1) + v * (T(1) - s)));
+        [](auto g, auto v, auto) {
+            using T = decltype(v);
+            const T s = stable_sigmoid(v);
+            return g * s * (T(1) + v * (T(1) - s));
         });
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
     if (!(beta > 0))
         throw std::invalid_argument("softplus: beta must be positive, got " + number_str(beta));
-    return unary("softplus", x,
-        [beta, threshold](const auto& v) {
-            using T = value_t<decltype(v)>;
+    return pointwise("softplus", x,
+        [beta, threshold](auto v) {
+            using T = decltype(v);
             const auto b = static_cast<T>(beta), t = static_cast<T>(threshold);
-            return each(v, [b, t](T e) { return b * e > t ? e : std::log1p(std::exp(b * e)) / b; });
+            return b * v > t ? v : std::log1p(std::exp(b * v)) / b;
         },
         // d = g σ(beta x), and g above the threshold
-        [beta, threshold](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
+        [beta, threshold](auto g, auto v, auto) {
+            using T = decltype(v);
             const auto b = static_cast<T>(beta), t = static_cast<T>(threshold);
-            return g * each(v, [b, t](T e) { return b * e > t ? T(1) : stable_sigmoid(b * e); });
+            return b * v > t ? g : g * stable_sigmoid(b * v);
         });
 }
 
@@ -199,9 +174,9 @@ namespace {
 
 // softmax (log = false) or log_softmax (log = true) of each (o, :, i) slice, max-subtracted.
 template <class T>
-xt::xarray<T> softmax_axis(const xt::xarray<T>& x, std::size_t axis, bool log) {
+Values<T> softmax_axis(const Values<T>& x, std::size_t axis, bool log) {
     const auto s = detail::split_axis(x.shape(), axis);
-    xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+    Values<T> y = Values<T>::from_shape(x.shape());
     const T* src = x.data();
     T* dst = y.data();
     for (std::size_t o = 0; o < s.outer; ++o)
@@ -223,9 +198,9 @@ xt::xarray<T> softmax_axis(const xt::xarray<T>& x, std::size_t axis, bool log) {
 // softmax:     dx = y (g - Σ g y)
 // log_softmax: dx = g - e^y Σ g
 template <class T>
-xt::xarray<T> softmax_backward(const xt::xarray<T>& g, const xt::xarray<T>& y, std::size_t axis, bool log) {
+Values<T> softmax_backward(const Values<T>& g, const Values<T>& y, std::size_t axis, bool log) {
     const auto s = detail::split_axis(y.shape(), axis);
-    xt::xarray<T> dx = xt::xarray<T>::from_shape(y.shape());
+    Values<T> dx = Values<T>::from_shape(y.shape());
     for (std::size_t o = 0; o < s.outer; ++o)
         for (std::size_t i = 0; i < s.inner; ++i) {
             const std::size_t base = o * s.n * s.inner + i;
@@ -247,7 +222,7 @@ Tensor softmax_op(const char* name, const Tensor& x, int axis, bool log) {
     return apply(name, {x},
         [ax, log](Inputs in) { return map(in[0], [&](const auto& v) { return softmax_axis(v, ax, log); }); },
         [ax, log](const BackwardArgs& c) -> Grads {
-            return {map(c.grad, c.out, [&](const auto& g, const auto& y) { return softmax_backward(g, y, ax, log); })};
+            return make_grads(map(c.grad, c.out, [&](const auto& g, const auto& y) { return softmax_backward(g, y, ax, log); }));
         });
 }
 

@@ -74,8 +74,8 @@ Tensor pow(const Tensor& x, double exponent) {
         [exponent](const auto& g, const auto& v, const auto&) {
             using T = value_t<decltype(v)>;
             auto p = static_cast<T>(exponent);
-            return xt::xarray<T>(exponent == 0 ? xt::xarray<T>(xt::zeros_like(v))
-                                               : xt::xarray<T>(g * p * xt::pow(v, p - T(1))));
+            return Values<T>(exponent == 0 ? Values<T>(xt::zeros_like(v))
+                                               : Values<T>(g * p * xt::pow(v, p - T(1))));
         });
 }
 

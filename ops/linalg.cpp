@@ -17,12 +17,12 @@ enum class Trans { none, a, b };
 // C = op(A)·op(B) for row-major A, B; op transposes the operand named by `t`.
 // a_rows x a_cols and b_rows x b_cols are the stored shapes.
 template <class T>
-xt::xarray<T> gemm(const xt::xarray<T>& A, const xt::xarray<T>& B, Trans t) {
+Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     const std::size_t ar = A.shape()[0], ac = A.shape()[1], br = B.shape()[0], bc = B.shape()[1];
     const std::size_t m = t == Trans::a ? ac : ar;
     const std::size_t k = t == Trans::a ? ar : ac;
     const std::size_t n = t == Trans::b ? br : bc;
-    xt::xarray<T> C = xt::xarray<T>::from_shape({m, n});
+    Values<T> C = Values<T>::from_shape({m, n});
     if (m == 0 || n == 0) return C;
     if (k == 0) {
         C.fill(T(0));
@@ -77,7 +77,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         [has_bias](Inputs in) {
             return std::visit([&](const auto& xv) -> Array {
                 using T = detail::value_t<decltype(xv)>;
-                xt::xarray<T> y = gemm(xv, get<T>(in[1]), Trans::b);
+                Values<T> y = gemm(xv, get<T>(in[1]), Trans::b);
                 if (has_bias) {
                     const auto& b = get<T>(in[2]);
                     const std::size_t n = y.shape()[0], m = y.shape()[1];
@@ -107,7 +107,7 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
     return apply("transpose", {x},
         [swap](Inputs in) { return swap(in[0]); },
         // the gradient of a transpose is the transposed gradient
-        [swap](const BackwardArgs& c) -> Grads { return {swap(c.grad)}; });
+        [swap](const BackwardArgs& c) -> Grads { return make_grads(swap(c.grad)); });
 }
 
 Tensor transpose(const Tensor& x) {

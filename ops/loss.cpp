@@ -13,17 +13,17 @@ namespace {
 
 // Combines per-element losses as asked.
 template <class T>
-xt::xarray<T> reduce_losses(xt::xarray<T> per, Reduction r) {
+Values<T> reduce_losses(Values<T> per, Reduction r) {
     if (r == Reduction::none) return per;
     T total = 0;
     for (T v : per) total += v;
     if (r == Reduction::mean) total /= static_cast<T>(per.size());
-    return xt::xarray<T>(total);
+    return Values<T>(total);
 }
 
 // dLoss/d(per-element loss i): the upstream gradient, spread by the reduction.
 template <class T>
-T upstream(const xt::xarray<T>& g, std::size_t i, Reduction r, std::size_t count) {
+T upstream(const Values<T>& g, std::size_t i, Reduction r, std::size_t count) {
     if (r == Reduction::none) return g.data()[i];
     return r == Reduction::mean ? g.data()[0] / static_cast<T>(count) : g.data()[0];
 }
@@ -59,7 +59,7 @@ struct Target {
 
 // Rows of log-sum-exp: lse_i = m + log Σ_k e^(x_ik - m).
 template <class T>
-std::vector<T> logsumexp_rows(const xt::xarray<T>& x) {
+std::vector<T> logsumexp_rows(const Values<T>& x) {
     const std::size_t n = x.shape()[0], c = x.shape()[1];
     std::vector<T> lse(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -91,7 +91,7 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
                 const T* q = by_label ? nullptr : get<T>(in[1]).data();
                 const Target target{by_label ? &copy : nullptr, eps};
                 auto lse = logsumexp_rows(x);
-                xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+                Values<T> per = Values<T>::from_shape({n});
                 for (std::size_t i = 0; i < n; ++i) {
                     // -Σ q log p = lse Σ q - Σ q x
                     T mass = 0, dot = 0;
@@ -114,10 +114,10 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
                 const T* q = by_label ? nullptr : get<T>(a.in[1]).data();
                 const Target target{by_label ? &copy : nullptr, eps};
                 auto lse = logsumexp_rows(x);
-                xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());
-                xt::xarray<T> dq;
+                Values<T> dx = Values<T>::from_shape(x.shape());
+                Values<T> dq;
                 const bool want_q = !by_label && a.needs[1];
-                if (want_q) dq = xt::xarray<T>::from_shape(x.shape());
+                if (want_q) dq = Values<T>::from_shape(x.shape());
                 for (std::size_t i = 0; i < n; ++i) {
                     const T w = upstream(g, i, r, n);
                     T mass = 0;
@@ -192,22 +192,22 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& targets, Reduction reduct
             return std::visit([&](const auto& x) -> Array {
                 using T = value_t<decltype(x)>;
                 const std::size_t n = x.shape()[0], c = x.shape()[1];
-                xt::xarray<T> per = xt::xarray<T>::from_shape({n});
+                Values<T> per = Values<T>::from_shape({n});
                 for (std::size_t i = 0; i < n; ++i) per.data()[i] = -x.data()[i * c + static_cast<std::size_t>(targets[i])];
                 return reduce_losses(std::move(per), reduction);
             }, in[0]);
         },
         // dx_ik = -w_i at k = label_i, else 0
         [targets, reduction](const BackwardArgs& a) -> Grads {
-            return {std::visit([&](const auto& g) -> Array {
+            return make_grads(std::visit([&](const auto& g) -> Array {
                 using T = value_t<decltype(g)>;
                 const Shape& shape = shape_of(a.in[0]);
                 const std::size_t n = shape[0], c = shape[1];
-                xt::xarray<T> dx = xt::zeros<T>(shape);
+                Values<T> dx = xt::zeros<T>(shape);
                 for (std::size_t i = 0; i < n; ++i)
                     dx.data()[i * c + static_cast<std::size_t>(targets[i])] = -upstream(g, i, reduction, n);
                 return dx;
-            }, a.grad)};
+            }, a.grad));
         });
 }
 

@@ -16,9 +16,9 @@ namespace {
 
 // out[o, i] = scale * sum_k x[o, k, i]
 template <class T>
-xt::xarray<T> sum_axis(const xt::xarray<T>& x, std::size_t axis, bool keepdims, double scale) {
+Values<T> sum_axis(const Values<T>& x, std::size_t axis, bool keepdims, double scale) {
     const AxisSplit s = split_axis(x.shape(), axis);
-    xt::xarray<T> out = xt::zeros<T>(reduced_shape(x.shape(), axis, keepdims));
+    Values<T> out = xt::zeros<T>(reduced_shape(x.shape(), axis, keepdims));
     const T* src = x.data();
     T* dst = out.data();
     for (std::size_t o = 0; o < s.outer; ++o)
@@ -31,9 +31,9 @@ xt::xarray<T> sum_axis(const xt::xarray<T>& x, std::size_t axis, bool keepdims, 
 
 // g of shape (outer, inner) copied along the axis to x's shape (outer, n, inner), times scale.
 template <class T>
-xt::xarray<T> expand_axis(const xt::xarray<T>& g, const Shape& shape, std::size_t axis, double scale) {
+Values<T> expand_axis(const Values<T>& g, const Shape& shape, std::size_t axis, double scale) {
     const AxisSplit s = split_axis(shape, axis);
-    xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+    Values<T> out = Values<T>::from_shape(shape);
     const T* src = g.data();
     T* dst = out.data();
     const auto k = static_cast<T>(scale);
@@ -45,7 +45,7 @@ xt::xarray<T> expand_axis(const xt::xarray<T>& g, const Shape& shape, std::size_
 
 // Index of the first maximal element of each (o, :, i) slice, row-major over (outer, inner).
 template <class T>
-std::vector<std::size_t> argmax_axis(const xt::xarray<T>& x, const AxisSplit& s) {
+std::vector<std::size_t> argmax_axis(const Values<T>& x, const AxisSplit& s) {
     std::vector<std::size_t> idx(s.outer * s.inner, 0);
     const T* src = x.data();
     for (std::size_t o = 0; o < s.outer; ++o)
@@ -69,21 +69,21 @@ Tensor sum_all(const char* name, const Tensor& x, bool mean) {
                 double acc = 0;
                 for (T e : v) acc += e;
                 if (mean) acc /= static_cast<double>(v.size());
-                return xt::xarray<T>(static_cast<T>(acc));
+                return Values<T>(static_cast<T>(acc));
             }, in[0]);
         },
         // d(sum) = g everywhere; d(mean) = g / count
         [mean](const BackwardArgs& c) -> Grads {
-            return {std::visit([&](const auto& g) -> Array {
+            return make_grads(std::visit([&](const auto& g) -> Array {
                 using T = value_t<decltype(g)>;
                 const Shape& shape = shape_of(c.in[0]);
                 double n = 1;
                 for (auto d : shape) n *= static_cast<double>(d);
                 T value = mean ? static_cast<T>(*g.begin() / n) : *g.begin();
-                xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+                Values<T> out = Values<T>::from_shape(shape);
                 out.fill(value);
                 return out;
-            }, c.grad)};
+            }, c.grad));
         });
 }
 
@@ -100,7 +100,7 @@ Tensor sum_over(const char* name, const Tensor& x, int axis, bool keepdims, bool
         [ax, mean](const BackwardArgs& c) -> Grads {
             const Shape& shape = shape_of(c.in[0]);
             double scale = mean ? 1.0 / static_cast<double>(shape[ax]) : 1.0;
-            return {std::visit([&](const auto& g) -> Array { return expand_axis(g, shape, ax, scale); }, c.grad)};
+            return make_grads(std::visit([&](const auto& g) -> Array { return expand_axis(g, shape, ax, scale); }, c.grad));
         });
 }
 
@@ -122,7 +122,7 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
                 using T = value_t<decltype(v)>;
                 const AxisSplit s = split_axis(v.shape(), ax);
                 auto idx = argmax_axis(v, s);
-                xt::xarray<T> out = xt::xarray<T>::from_shape(reduced_shape(v.shape(), ax, keepdims));
+                Values<T> out = Values<T>::from_shape(reduced_shape(v.shape(), ax, keepdims));
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t i = 0; i < s.inner; ++i)
                         out.data()[o * s.inner + i] = v.data()[(o * s.n + idx[o * s.inner + i]) * s.inner + i];
@@ -131,17 +131,17 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
         },
         // the gradient goes to the first maximal element of each slice, 0 elsewhere
         [ax](const BackwardArgs& c) -> Grads {
-            return {std::visit([&](const auto& x_) -> Array {
+            return make_grads(std::visit([&](const auto& x_) -> Array {
                 using T = value_t<decltype(x_)>;
                 const AxisSplit s = split_axis(x_.shape(), ax);
                 auto idx = argmax_axis(x_, s);
                 const T* g = get<T>(c.grad).data();
-                xt::xarray<T> out = xt::zeros<T>(x_.shape());
+                Values<T> out = xt::zeros<T>(x_.shape());
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t i = 0; i < s.inner; ++i)
                         out.data()[(o * s.n + idx[o * s.inner + i]) * s.inner + i] = g[o * s.inner + i];
                 return out;
-            }, c.in[0])};
+            }, c.in[0]));
         });
 }
 

@@ -54,7 +54,7 @@ Tensor reshape_to(std::string name, const Tensor& x, Shape shape) {
     return apply(std::move(name), {x},
         [shape](Inputs in) { return reshaped(in[0], shape); },
         // the gradient takes the input's shape back
-        [](const BackwardArgs& c) -> Grads { return {reshaped(c.grad, shape_of(c.in[0]))}; });
+        [](const BackwardArgs& c) -> Grads { return make_grads(reshaped(c.grad, shape_of(c.in[0]))); });
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ Dataset Dataset::subset(const std::vector<std::size_t>& indices) const {
     }
     Array values = std::visit([&](const auto& a) -> Array {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+        Values<T> out = Values<T>::from_shape(shape);
         for (std::size_t k = 0; k < indices.size(); ++k)
             std::copy_n(a.data() + indices[k] * row, row, out.data() + k * row);
         return out;

@@ -101,7 +101,7 @@ Dataset load_mnist(const std::filesystem::path& dir, Split split) {
                                  std::to_string(labels.bytes.size()) + " labels for " + std::to_string(images.dims[0]) +
                                  " images");
     const std::size_t n = images.dims[0], pixels = images.dims[1] * images.dims[2];
-    xt::xarray<float> x = xt::xarray<float>::from_shape({n, pixels});
+    Values<float> x = Values<float>::from_shape({n, pixels});
     for (std::size_t i = 0; i < images.bytes.size(); ++i) x.data()[i] = static_cast<float>(images.bytes[i]) / 255.0f;
     Labels y(labels.bytes.begin(), labels.bytes.end());
     for (std::size_t i = 0; i < n; ++i)

@@ -13,7 +13,7 @@ namespace {
 // Builds a dataset of n samples with two features from f(i, x, y) -> label.
 template <class F>
 Dataset points(std::size_t n, F f) {
-    xt::xarray<float> x = xt::xarray<float>::from_shape({n, 2});
+    Values<float> x = Values<float>::from_shape({n, 2});
     Labels labels(n);
     for (std::size_t i = 0; i < n; ++i) {
         double a = 0, b = 0;

@@ -7,6 +7,7 @@
 #include <numbers>
 
 #include "autograd/grad_mode.hpp"
+#include "ops/common.hpp"
 
 namespace xgrad::optim {
 
@@ -65,7 +66,7 @@ namespace {
 // on the first step) and d = nesterov ? d + m b : b; p -= lr d. One branch-free loop per case so
 // that the compiler vectorises it (the pointers never alias).
 template <class T>
-void sgd_update(T* __restrict p, const T* __restrict g, T* __restrict b, std::size_t n, T lr, T wd, T m, T damp,
+XGRAD_VECTOR_CLONES void sgd_update(T* __restrict p, const T* __restrict g, T* __restrict b, std::size_t n, T lr, T wd, T m, T damp,
                 bool first, bool nesterov) {
     if (!b) {
         for (std::size_t k = 0; k < n; ++k) p[k] -= lr * (g[k] + wd * p[k]);
