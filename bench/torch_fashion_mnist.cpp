@@ -18,17 +18,19 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     auto train = xgrad::data::load_mnist(xgrad::data::fashion_mnist_dir, xgrad::data::Split::train);
     auto test = xgrad::data::load_mnist(xgrad::data::fashion_mnist_dir, xgrad::data::Split::test);
-    // Views of the same float buffers the xgrad run trains on (no copy).
-    auto images = [](const xgrad::data::Dataset& d) {
-        auto& a = const_cast<xgrad::Tensor&>(d.inputs).mutable_data<float>();
-        return torch::from_blob(a.data(), {static_cast<std::int64_t>(d.size()), 784});
+    // The images as float32 in [0, 1], as libtorch's own C++ MNIST dataset holds them (xgrad keeps
+    // the bytes and converts each batch); the torch tensors view these buffers without a copy.
+    const xgrad::Tensor train_features = train.features(), test_features = test.features();
+    auto images = [](const xgrad::Tensor& features) {
+        auto& a = const_cast<xgrad::Tensor&>(features).mutable_data<float>();
+        return torch::from_blob(a.data(), {static_cast<std::int64_t>(a.shape()[0]), 784});
     };
     auto labels = [](const xgrad::data::Dataset& d) {
         return torch::from_blob(const_cast<std::int64_t*>(d.labels.data()), {static_cast<std::int64_t>(d.size())},
                                 torch::kLong);
     };
-    const torch::Tensor x_train = images(train), y_train = labels(train);
-    const torch::Tensor x_test = images(test), y_test = labels(test);
+    const torch::Tensor x_train = images(train_features), y_train = labels(train);
+    const torch::Tensor x_test = images(test_features), y_test = labels(test);
 
     torch::nn::Sequential model(torch::nn::Linear(784, 256), torch::nn::ReLU(), torch::nn::Linear(256, 128),
                                 torch::nn::ReLU(), torch::nn::Linear(128, 10));

@@ -103,6 +103,17 @@ void plot_history(const std::filesystem::path& dir) {
         std::cout << "(gnuplot not found: the per-epoch figures are in " << tsv << ")\n";
 }
 
+// Accuracy on a dataset, in batches of 1,000 (memory stays at one batch's activations).
+double test_accuracy(nn::Sequential& model, const data::Dataset& test) {
+    NoGradGuard no_grad;
+    model.eval();
+    data::DataLoader batches(test, {.batch_size = 1000});
+    double right = 0;
+    for (auto [images, labels] : batches)
+        right += data::accuracy(model(images), labels) * static_cast<double>(labels.size());
+    return right / static_cast<double>(test.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,7 +163,7 @@ int main(int argc, char** argv) {
     }
 
     manual_seed(c.seed);
-    std::vector<std::size_t> sizes{train.inputs.shape()[1]};
+    std::vector<std::size_t> sizes{train.sample_shape()[0]};
     sizes.insert(sizes.end(), c.hidden.begin(), c.hidden.end());
     sizes.push_back(10);
     nn::Sequential model = nn::MLP(sizes, c.activation);
@@ -203,11 +214,7 @@ int main(int argc, char** argv) {
         const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
         if (cosine) cosine->step();
         if (step_lr) step_lr->step();
-        model.eval();
-        {
-            NoGradGuard no_grad;
-            accuracy = data::accuracy(model(test.inputs), test.labels);
-        }
+        accuracy = test_accuracy(model, test);
         history.push_back({loss_sum / static_cast<double>(seen), epoch_seconds, accuracy});
         std::cout << "epoch " << epoch << ": train loss " << std::fixed << std::setprecision(4) << history.back()[0]
                   << ", test accuracy " << std::setprecision(2) << 100 * accuracy << "%, " << duration(epoch_seconds)
@@ -223,15 +230,12 @@ int main(int argc, char** argv) {
         }
     }
     const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
-    if (history.empty()) {  // resumed from the last epoch's checkpoint: nothing left to train
-        NoGradGuard no_grad;
-        accuracy = data::accuracy(model(test.inputs), test.labels);
-    }
+    if (history.empty()) accuracy = test_accuracy(model, test);  // resumed after the last epoch
     write_history(c.output_dir, done + 1, history);
     {
         // the graph of one training step on 128 test images, gradients coloured
         model.train();
-        const data::Dataset batch = test.subset([] {
+        const data::Batch batch = test.batch([] {
             std::vector<std::size_t> first(128);
             std::iota(first.begin(), first.end(), std::size_t{0});
             return first;

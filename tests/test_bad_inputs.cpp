@@ -160,6 +160,14 @@ std::vector<BadInput> bad_inputs() {
              data::DataLoader(d, {.batch_size = 0});
          }, {"DataLoader", "batch_size"}},
         {"subset index 7 of 2", [] { data::Dataset(f32({2, 2}), Labels{0, 1}).subset({7}); }, {"subset", "7", "2"}},
+        {"from_bytes 5 bytes for 2 samples of 2", [] {
+             data::Dataset::from_bytes({1, 2, 3, 4, 5}, {2}, Labels{0, 1}, 255);
+         }, {"from_bytes", "5 bytes", "(2)", "2 labels"}},
+        {"from_bytes divisor 0", [] { data::Dataset::from_bytes({1, 2}, {1}, Labels{0, 1}, 0); },
+         {"from_bytes", "divisor", "0"}},
+        {"batch index 2 of 2 byte samples", [] {
+             data::Dataset::from_bytes({1, 2}, {1}, Labels{0, 1}, 255).batch({2});
+         }, {"Dataset::batch", "2"}},
         {"accuracy 3 labels for 2 rows", [] { data::accuracy(f32({2, 4}), Labels{0, 1, 2}); }, {"accuracy", "3", "(2, 4)"}},
         {"confusion_matrix label 9 of 4", [] { data::confusion_matrix(f32({2, 4}), Labels{0, 9}); },
          {"confusion_matrix", "label 9"}},

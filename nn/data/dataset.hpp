@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -8,16 +10,41 @@
 
 namespace xgrad::data {
 
-/// Samples for classification: inputs (N, ...) and one class label per sample.
+struct Batch;
+
+/// Samples for classification: inputs (N, ...) and one class label per sample. The inputs are a
+/// float tensor, or bytes (from_bytes: images as their files hold them, a quarter of float32's
+/// memory) that batches and features() convert to float32.
 struct Dataset {
-    Tensor inputs;
+    Tensor inputs;  ///< float samples (N, ...); undefined for a dataset of bytes (use features())
     Labels labels;
 
     /// Throws ShapeError unless inputs has at least one dimension of extent labels.size().
     Dataset(Tensor inputs, Labels labels);
+    /// Samples of `sample_shape` stored as bytes, sample after sample; an input value is
+    /// byte / divisor in float32 (255: [0, 1] as PyTorch's ToTensor). Throws ShapeError unless
+    /// the bytes hold one sample per label, std::invalid_argument for a divisor that is not > 0.
+    static Dataset from_bytes(std::vector<std::uint8_t> bytes, const Shape& sample_shape, Labels labels,
+                              float divisor);
+
     std::size_t size() const { return labels.size(); }
-    /// The samples at these indices, in order (a copy). Throws std::out_of_range.
+    /// The shape of one sample, e.g. (784).
+    Shape sample_shape() const;
+    /// True for a dataset of bytes (from_bytes).
+    bool holds_bytes() const { return bytes_ != nullptr; }
+    /// All inputs as one float tensor (N, ...): `inputs`, or the bytes converted (a new tensor).
+    Tensor features() const;
+    /// The samples at these indices, in order (a copy, in the same storage). Throws std::out_of_range.
     Dataset subset(const std::vector<std::size_t>& indices) const;
+    /// The samples at these indices, in order, with float inputs (B, ...). Throws std::out_of_range.
+    Batch batch(const std::vector<std::size_t>& indices) const;
+
+private:
+    Dataset() = default;
+    std::shared_ptr<const std::vector<std::uint8_t>> bytes_;
+    Shape sample_shape_;
+    float divisor_ = 1;
+    std::shared_ptr<const std::array<float, 256>> values_;  // byte -> float, computed once
 };
 
 /// One batch: inputs (B, ...) and their labels.

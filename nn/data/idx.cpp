@@ -101,14 +101,14 @@ Dataset load_mnist(const std::filesystem::path& dir, Split split) {
                                  std::to_string(labels.bytes.size()) + " labels for " + std::to_string(images.dims[0]) +
                                  " images");
     const std::size_t n = images.dims[0], pixels = images.dims[1] * images.dims[2];
-    Values<float> x = Values<float>::from_shape({n, pixels});
-    for (std::size_t i = 0; i < images.bytes.size(); ++i) x.data()[i] = static_cast<float>(images.bytes[i]) / 255.0f;
     Labels y(labels.bytes.begin(), labels.bytes.end());
     for (std::size_t i = 0; i < n; ++i)
         if (y[i] > 9)
             throw std::runtime_error("load_mnist: " + labels_path.string() + ": label " + std::to_string(y[i]) +
                                      " at position " + std::to_string(i) + " is not a digit class 0-9");
-    return Dataset(Tensor(std::move(x)), std::move(y));
+    // Kept as the file's bytes (47 MB for the 60,000 training images instead of 188 MB as float32);
+    // each batch becomes float32 in [0, 1].
+    return Dataset::from_bytes(std::move(images.bytes), {pixels}, std::move(y), 255.0f);
 }
 
 }  // namespace xgrad::data

@@ -24,8 +24,9 @@ IdxBytes read_idx(const std::filesystem::path& path);
 /// Which half of an MNIST-format dataset.
 enum class Split { train, test };
 
-/// An MNIST-format dataset (MNIST, Fashion-MNIST) from `dir`: inputs (N, 784) float32 in [0, 1],
-/// labels 0..9. Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. Throws
+/// An MNIST-format dataset (MNIST, Fashion-MNIST) from `dir`: samples of 784 pixels kept as
+/// bytes (Dataset::from_bytes), float32 in [0, 1] in each batch and in features(); labels 0..9.
+/// Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. Throws
 /// std::runtime_error naming the file and, when it is missing, what provides it.
 Dataset load_mnist(const std::filesystem::path& dir, Split split);
 

@@ -90,10 +90,18 @@ TEST_CASE("load_mnist builds normalised inputs and labels, and says what is miss
     write(dir.path / "t10k-images-idx3-ubyte.gz", cat(idx_header(0x08, {3, 2, 2}), {0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8}), true);
     write(dir.path / "t10k-labels-idx1-ubyte.gz", cat(idx_header(0x08, {3}), {7, 0, 9}), true);
     auto d = data::load_mnist(dir.path, data::Split::test);
-    CHECK(d.inputs.shape() == Shape{3, 4});
-    CHECK(d.inputs.dtype() == float32);
-    CHECK_VALUES(d.inputs.reshape({-1}), xt::xarray<double>(xt::xarray<double>{0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8} / 255.0));
+    CHECK(d.holds_bytes());
+    CHECK(d.sample_shape() == Shape{4});
+    const Tensor features = d.features();
+    CHECK(features.shape() == Shape{3, 4});
+    CHECK(features.dtype() == float32);
+    CHECK_VALUES(features.reshape({-1}), xt::xarray<double>(xt::xarray<double>{0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8} / 255.0));
     CHECK(d.labels == Labels{7, 0, 9});
+    // batches convert the same bytes the same way, in the order asked
+    const data::Batch b = d.batch({2, 0});
+    CHECK(b.labels == Labels{9, 7});
+    CHECK(b.inputs.data<float>()(0, 3) == features.data<float>()(2, 3));
+    CHECK(b.inputs.data<float>()(1, 1) == 1.0f);
 
     write(dir.path / "t10k-labels-idx1-ubyte.gz", cat(idx_header(0x08, {2}), {7, 0}), true);
     CHECK_THROWS_WITH(data::load_mnist(dir.path, data::Split::test), Catch::Contains("holds 2 labels for 3 images"));
@@ -109,8 +117,9 @@ TEST_CASE("the real Fashion-MNIST files load", "[data]") {
         return;
     }
     auto test = data::load_mnist(data::fashion_mnist_dir, data::Split::test);
-    CHECK(test.inputs.shape() == Shape{10000, 784});
-    CHECK(xt::amax(test.inputs.data<float>())() == 1.0f);
+    const Tensor features = test.features();
+    CHECK(features.shape() == Shape{10000, 784});
+    CHECK(xt::amax(features.data<float>())() == 1.0f);
     std::vector<int> per_class(10, 0);
     for (auto l : test.labels) ++per_class[static_cast<std::size_t>(l)];
     CHECK(per_class == std::vector<int>(10, 1000));  // the test set is balanced
@@ -148,6 +157,27 @@ TEST_CASE("DataLoader batches, shuffles reproducibly, drops the last batch on re
     CHECK(a1 != a2);   // a new order each epoch
     CHECK(std::set<std::int64_t>(a1.begin(), a1.end()).size() == 10);  // every sample once
     CHECK(a1 != labels);
+}
+
+TEST_CASE("a dataset of bytes batches like the float dataset of its features", "[data]") {
+    std::vector<std::uint8_t> bytes(6 * 3);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 14);
+    const auto d = data::Dataset::from_bytes(bytes, {3}, Labels{0, 1, 2, 0, 1, 2}, 255);
+    const data::Dataset floats(d.features(), d.labels);
+    CHECK(d.features().data<float>()(5, 2) == static_cast<float>(17 * 14) / 255.0f);
+    data::DataLoader a(d, {.batch_size = 4, .shuffle = true, .seed = 3});
+    data::DataLoader b(floats, {.batch_size = 4, .shuffle = true, .seed = 3});
+    auto ia = a.begin(), ib = b.begin();
+    for (; ia != a.end(); ++ia, ++ib) {
+        const data::Batch x = *ia, y = *ib;
+        CHECK(x.labels == y.labels);
+        CHECK(x.inputs.shape() == y.inputs.shape());
+        CHECK((test::values(x.inputs) == test::values(y.inputs)));
+    }
+    const auto part = d.subset({4, 1});
+    CHECK(part.holds_bytes());
+    CHECK(part.labels == Labels{1, 1});
+    CHECK((test::values(part.features()) == test::values(floats.subset({4, 1}).inputs)));
 }
 
 TEST_CASE("accuracy and confusion matrix", "[data]") {
