@@ -10,6 +10,7 @@
 #include "autograd/graph_export.hpp"
 #include "autograd/memory.hpp"
 #include "autograd/node.hpp"
+#include "autograd/parallel.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tensor.hpp"
 #include "ops/activation.hpp"

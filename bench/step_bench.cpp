@@ -44,7 +44,7 @@ Problem make_problem(const Config& c) {
 }
 
 Timing xgrad_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
-    openblas_set_num_threads(threads);
+    xgrad::set_num_threads(threads);
     nn::Sequential model;
     for (std::size_t l = 0; l + 1 < c.sizes.size(); ++l) {
         auto linear = std::make_shared<nn::Linear>(c.sizes[l], c.sizes[l + 1]);
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
 
     for (int threads : thread_counts) {
         // Per-op overhead first: one relu on (1, 16), and relu(x·W + b).sum() forward+backward.
-        openblas_set_num_threads(threads);
+        xgrad::set_num_threads(threads);
         if (std::find(names.begin(), names.end(), "overhead") != names.end()) {
         Tensor small = Tensor::randn({1, 16}, {.requires_grad = true});
         const Timing relu_t = time_small([&] { (void)relu(small); }, seconds);

@@ -6,6 +6,7 @@
 
 #include <xtensor/xmanipulation.hpp>
 
+#include "autograd/parallel.hpp"
 #include "ops/common.hpp"
 
 namespace xgrad {
@@ -30,13 +31,36 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     }
     const auto ta = t == Trans::a ? CblasTrans : CblasNoTrans;
     const auto tb = t == Trans::b ? CblasTrans : CblasNoTrans;
-    const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
-    const auto lda = static_cast<blasint>(std::max<std::size_t>(ac, 1));
-    const auto ldb = static_cast<blasint>(std::max<std::size_t>(bc, 1));
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), N);
-    else
-        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, A.data(), lda, B.data(), ldb, 0.0, C.data(), N);
+    const std::size_t lda = std::max<std::size_t>(ac, 1), ldb = std::max<std::size_t>(bc, 1);
+    // Rows [m0, m1) and columns [n0, n1) of C, one single-threaded call.
+    const auto block = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+        const T* a = A.data() + (t == Trans::a ? m0 : m0 * lda);
+        const T* b = B.data() + (t == Trans::b ? n0 * ldb : n0);
+        T* c = C.data() + m0 * n + n0;
+        const auto M = static_cast<blasint>(m1 - m0), N = static_cast<blasint>(n1 - n0), K = static_cast<blasint>(k);
+        const auto LDA = static_cast<blasint>(lda), LDB = static_cast<blasint>(ldb), LDC = static_cast<blasint>(n);
+        if constexpr (std::is_same_v<T, float>)
+            cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, LDA, b, LDB, 0.0f, c, LDC);
+        else
+            cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, LDA, b, LDB, 0.0, c, LDC);
+    };
+    // OpenBLAS runs single-threaded; a product of two million multiply-adds or more is split into
+    // row (or, for few rows, column) blocks over xgrad's threads, each block at least a million
+    // multiply-adds (~10 us) and 16 rows or columns (the kernels' tile). Splitting the 1M-MAC
+    // products of (64-128-128-10, batch 64) made that step up to 1.7x slower on two cores:
+    // results computed on one core and read on the other cost more than the halved product.
+    const detail::SerialBlas serial;
+    constexpr std::size_t min_work = std::size_t{1} << 20, tile = 16;
+    const std::size_t work = m * n * k;
+    if (get_num_threads() == 1 || work < 2 * min_work) {
+        block(0, m, 0, n);
+    } else if (m >= 2 * tile) {
+        const std::size_t grain = std::max(tile, (min_work + n * k - 1) / (n * k));
+        detail::parallel_for(m, grain, tile, [&](std::size_t m0, std::size_t m1) { block(m0, m1, 0, n); });
+    } else {
+        const std::size_t grain = std::max(tile, (min_work + m * k - 1) / (m * k));
+        detail::parallel_for(n, grain, tile, [&](std::size_t n0, std::size_t n1) { block(0, m, n0, n1); });
+    }
     return C;
 }
 

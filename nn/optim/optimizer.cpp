@@ -104,9 +104,13 @@ void SGD::step() {
         if (first) buffers_[i] = zeros_like(params_[i]);
         with_values(params_[i], *grad, [&](auto* p, const auto* g, std::size_t n) {
             using T = std::remove_pointer_t<decltype(p)>;
-            sgd_update<T>(p, g, o_.momentum != 0 ? raw<T>(*buffers_[i]) : nullptr, n, static_cast<T>(lr_),
-                          static_cast<T>(o_.weight_decay), static_cast<T>(o_.momentum),
-                          static_cast<T>(1 - o_.dampening), first, o_.nesterov);
+            T* b = o_.momentum != 0 ? raw<T>(*buffers_[i]) : nullptr;
+            // A large parameter is updated in ranges on xgrad's threads (the loop is memory-bound).
+            detail::parallel_for(n, detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                sgd_update<T>(p + from, g + from, b ? b + from : nullptr, to - from, static_cast<T>(lr_),
+                              static_cast<T>(o_.weight_decay), static_cast<T>(o_.momentum),
+                              static_cast<T>(1 - o_.dampening), first, o_.nesterov);
+            });
         });
     }
 }

@@ -1,0 +1,163 @@
+// xgrad's own threads: set_num_threads, parallel_for's ranges, and that splitting products,
+// elementwise passes and SGD over two threads computes what one thread computes.
+#include "helpers.hpp"
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "ops/common.hpp"
+
+using namespace xgrad;
+
+namespace {
+
+// Sets xgrad's thread count for a test and restores the previous one.
+struct Threads {
+    explicit Threads(int n) : previous(get_num_threads()) { set_num_threads(n); }
+    ~Threads() { set_num_threads(previous); }
+    int previous;
+};
+
+// A (784-256-128-10) MLP's step on batch 128 with `threads` threads: the loss and every parameter
+// after three SGD momentum steps. The products of its first two layers are large enough to be
+// split; so are the first layer's relu and SGD update.
+std::vector<xt::xarray<float>> train(int threads) {
+    Threads use(threads);
+    Generator gen(7);
+    GeneratorGuard seeded(gen);
+    nn::Sequential model;
+    model.push_back(std::make_shared<nn::Linear>(784, 256));
+    model.push_back(std::make_shared<nn::ReLU>());
+    model.push_back(std::make_shared<nn::Linear>(256, 128));
+    model.push_back(std::make_shared<nn::ReLU>());
+    model.push_back(std::make_shared<nn::Linear>(128, 10));
+    optim::SGD opt(model.parameters(), {.lr = 0.05, .momentum = 0.9});
+    const Tensor x = Tensor::randn({128, 784});
+    Labels y(128);
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>(i * 7 % 10);
+    std::vector<xt::xarray<float>> out;
+    for (int step = 0; step < 3; ++step) {
+        opt.zero_grad();
+        Tensor loss = nn::cross_entropy(model(x), y);
+        loss.backward();
+        opt.step();
+        out.emplace_back(xt::xarray<float>(loss.data<float>()));
+    }
+    for (const auto& p : model.parameters()) out.emplace_back(xt::xarray<float>(p.data<float>()));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("set_num_threads takes 1 to 256 threads and names a bad count", "[parallel]") {
+    Threads keep(get_num_threads());
+    set_num_threads(3);
+    CHECK(get_num_threads() == 3);
+    CHECK_THROWS_WITH(set_num_threads(0), Catch::Contains("set_num_threads") && Catch::Contains("got 0"));
+    CHECK_THROWS_AS(set_num_threads(257), std::invalid_argument);
+    CHECK(get_num_threads() == 3);
+}
+
+TEST_CASE("parallel_for covers every index once, in aligned ranges on several threads", "[parallel]") {
+    Threads use(2);
+    for (std::size_t n : {std::size_t{1}, std::size_t{100}, std::size_t{1000}, std::size_t{1001}, std::size_t{4099}}) {
+        std::vector<std::atomic<int>> seen(n);
+        std::vector<std::pair<std::size_t, std::size_t>> ranges;
+        std::mutex m;
+        std::set<std::thread::id> ids;
+        detail::parallel_for(n, 100, 16, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) seen[i]++;
+            std::lock_guard<std::mutex> lock(m);
+            ranges.emplace_back(begin, end);
+            ids.insert(std::this_thread::get_id());
+        });
+        for (std::size_t i = 0; i < n; ++i) CHECK(seen[i] == 1);
+        // fewer than two grains run on the caller alone; more are split in two
+        CHECK(ranges.size() == (n >= 200 ? 2u : 1u));
+        CHECK(ids.size() == ranges.size());
+        for (const auto& [begin, end] : ranges) {
+            CHECK(begin % 16 == 0);
+            CHECK(end - begin >= std::min<std::size_t>(n, 100));
+        }
+    }
+}
+
+TEST_CASE("parallel_for inside parallel_for runs serially instead of waiting on itself", "[parallel]") {
+    Threads use(2);
+    std::atomic<std::size_t> total{0};
+    detail::parallel_for(1000, 100, 1, [&](std::size_t begin, std::size_t end) {
+        detail::parallel_for(end - begin, 10, 1, [&](std::size_t b, std::size_t e) { total += e - b; });
+    });
+    CHECK(total == 1000);
+}
+
+TEST_CASE("with one thread parallel_for runs on the caller", "[parallel]") {
+    Threads use(1);
+    std::set<std::thread::id> ids;
+    detail::parallel_for(1u << 20, 16, 16, [&](std::size_t, std::size_t) { ids.insert(std::this_thread::get_id()); });
+    CHECK(ids == std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST_CASE("two threads train an MLP to what one thread computes", "[parallel]") {
+    const auto one = train(1), two = train(2);
+    REQUIRE(one.size() == two.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        INFO("array " << i);
+        // Blocks may be summed in another order: allow float32 rounding of the largest value.
+        const double scale = xt::amax(xt::abs(one[i]))(), diff = xt::amax(xt::abs(one[i] - two[i]))();
+        INFO("largest difference " << diff << " of values up to " << scale);
+        CHECK(diff <= 1e-5 * scale);
+    }
+}
+
+TEST_CASE("a large split product matches the unsplit one for every transpose", "[parallel]") {
+    Generator gen(3);
+    GeneratorGuard seeded(gen);
+    Tensor a = Tensor::randn({300, 200}, {.requires_grad = true});
+    Tensor b = Tensor::randn({200, 40}, {.requires_grad = true});
+    auto run = [&](int threads) {
+        Threads use(threads);
+        a.zero_grad();
+        b.zero_grad();
+        Tensor y = matmul(a, b);  // 2.4M multiply-adds: split by rows; backward splits dA, dB
+        (y * y).sum().backward();
+        return std::vector<xt::xarray<float>>{xt::xarray<float>(y.data<float>()),
+                                              xt::xarray<float>(a.grad()->data<float>()),
+                                              xt::xarray<float>(b.grad()->data<float>())};
+    };
+    // Freed blocks are reused: leave NaN in blocks of the results' sizes, so that a block the
+    // split product failed to write cannot pass for a right one.
+    for (const Shape& shape : {Shape{300, 40}, Shape{300, 200}, Shape{200, 40}})
+        (void)Tensor::full(shape, std::numeric_limits<double>::quiet_NaN());
+    const auto two = run(2), one = run(1);
+    // Blocks may be summed in another order: allow float32 rounding of the largest value.
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        const double scale = xt::amax(xt::abs(one[i]))(), diff = xt::amax(xt::abs(one[i] - two[i]))();
+        INFO("array " << i << ": largest difference " << diff << " of values up to " << scale);
+        CHECK(diff <= 1e-5 * scale);
+    }
+    // and both are right: y = a·b, da = 2y·bᵀ, db = aᵀ·2y, against plain loops in double
+    const auto& av = a.data<float>();
+    const auto& bv = b.data<float>();
+    xt::xarray<double> y = xt::zeros<double>({300, 40}), da = xt::zeros<double>({300, 200}),
+                       db = xt::zeros<double>({200, 40});
+    for (std::size_t r = 0; r < 300; ++r)
+        for (std::size_t c = 0; c < 40; ++c)
+            for (std::size_t k = 0; k < 200; ++k) y(r, c) += double(av(r, k)) * double(bv(k, c));
+    for (std::size_t r = 0; r < 300; ++r)
+        for (std::size_t k = 0; k < 200; ++k)
+            for (std::size_t c = 0; c < 40; ++c) {
+                da(r, k) += 2 * y(r, c) * double(bv(k, c));
+                db(k, c) += double(av(r, k)) * 2 * y(r, c);
+            }
+    const std::vector<xt::xarray<double>> expected{y, da, db};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const double scale = xt::amax(xt::abs(expected[i]))();
+        const double diff = xt::amax(xt::abs(expected[i] - xt::cast<double>(two[i])))();
+        INFO("array " << i << ": largest error " << diff << " of values up to " << scale);
+        CHECK(diff <= 1e-5 * scale);
+    }
+}
