@@ -153,6 +153,9 @@ std::vector<BadInput> bad_inputs() {
              optim::SGD opt({param({2})}, {.lr = 0.1});
              optim::CosineAnnealingLR(opt, 0);
          }, {"CosineAnnealingLR", "t_max", "0"}},
+        // threads
+        {"set_num_threads 0", [] { set_num_threads(0); }, {"set_num_threads", "got 0"}},
+        {"set_num_threads 1000", [] { set_num_threads(1000); }, {"set_num_threads", "1000"}},
         // data
         {"Dataset 3 rows for 2 labels", [] { data::Dataset(f32({3, 2}), Labels{0, 1}); }, {"Dataset", "(3, 2)", "2"}},
         {"DataLoader batch 0", [] {
