@@ -158,6 +158,12 @@ public:
         ++size_;
         return true;
     }
+    // Empties the table, keeping a small one's memory (a huge one is given back).
+    void clear() {
+        if (slots_.size() > 4096) std::vector<Slot>(16).swap(slots_);
+        else std::fill(slots_.begin(), slots_.end(), Slot{});
+        size_ = 0;
+    }
     // Sets the position of a present key.
     void set(const TensorImpl* key, std::size_t value) { find(key).value = value; }
     // The position of `key`, which must be present.
@@ -195,24 +201,27 @@ private:
     std::size_t size_ = 0;
 };
 
+struct Frame {
+    std::shared_ptr<TensorImpl> impl;
+    std::size_t next;
+};
+
 // Every tensor the root depends on through tensors that require grad, in an order where each
-// tensor comes after all the tensors computed from it (reverse topological order, root first);
-// `index` maps each to its position.
-std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index) {
-    std::vector<std::shared_ptr<TensorImpl>> post;
-    struct Frame {
-        std::shared_ptr<TensorImpl> impl;
-        std::size_t next;
-    };
-    std::vector<Frame> stack{{root, 0}};
+// tensor comes after all the tensors computed from it (reverse topological order, root first),
+// into `post`; `index` maps each to its position. `stack` is scratch space.
+void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std::vector<Frame>& stack,
+                std::vector<std::shared_ptr<TensorImpl>>& post) {
+    stack.push_back({root, 0});
     index.insert(root.get(), 0);
     while (!stack.empty()) {
         Frame& f = stack.back();
         Node* node = f.impl->grad_fn.get();
-        if (node && node->released())
+        if (node && node->released()) {
+            stack.clear();
             throw std::runtime_error("backward: trying to backward through the graph a second time: node '" +
                                      node->name() + "' was freed by an earlier backward(); pass "
                                      "{.retain_graph = true} to the first backward() to keep the graph");
+        }
         if (node && f.next < node->inputs().size()) {
             const Tensor& in = node->inputs()[f.next++];
             if (in.requires_grad() && index.insert(in.impl(), 0))
@@ -224,16 +233,60 @@ std::vector<std::shared_ptr<TensorImpl>> sort_graph(const std::shared_ptr<Tensor
     }
     std::reverse(post.begin(), post.end());
     for (std::size_t i = 0; i < post.size(); ++i) index.set(post[i].get(), i);
-    return post;
 }
+
+// The backward pass's working memory, kept per thread between passes: a small graph's backward
+// otherwise spends a tenth of its time allocating and growing these. A backward started while
+// another runs on the same thread (from inside a backward function) gets fresh ones.
+struct Scratch {
+    TensorIndex index;
+    std::vector<Frame> stack;
+    std::vector<std::shared_ptr<TensorImpl>> order;
+    std::vector<std::optional<Array>> grads;
+    std::vector<const Array*> arrays;
+
+    std::unique_ptr<bool[]> needs;
+    std::size_t needs_capacity = 0;
+    bool busy = false;
+
+    void clear() {
+        grads.clear();
+        arrays.clear();
+        stack.clear();
+        order.clear();
+        index.clear();
+    }
+};
+
+// Lends this thread's Scratch (or a fresh one while it is lent), cleared again on return.
+class ScratchLease {
+public:
+    ScratchLease() : scratch_(shared().busy ? own_.emplace() : shared()) { scratch_.busy = true; }
+    ~ScratchLease() {
+        scratch_.clear();
+        scratch_.busy = false;
+    }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+    Scratch* operator->() { return &scratch_; }
+
+private:
+    static Scratch& shared() {
+        thread_local Scratch s;
+        return s;
+    }
+    std::optional<Scratch> own_;
+    Scratch& scratch_;
+};
 
 }  // namespace
 
 std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
-    TensorIndex index;
     std::vector<std::shared_ptr<Node>> nodes;
     if (!root.requires_grad()) return nodes;
-    for (const auto& impl : sort_graph(TensorAccess::impl(root), index))
+    ScratchLease s;
+    sort_graph(TensorAccess::impl(root), s->index, s->stack, s->order);
+    for (const auto& impl : s->order)
         if (impl->grad_fn) nodes.push_back(impl->grad_fn);
     return nodes;
 }
@@ -241,14 +294,17 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
 namespace {
 
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
-    TensorIndex index;
-    auto order = sort_graph(TensorAccess::impl(root), index);
-    std::vector<std::optional<Array>> grads(order.size());
+    ScratchLease s;
+    TensorIndex& index = s->index;
+    auto& order = s->order;
+    sort_graph(TensorAccess::impl(root), index, s->stack, order);
+    auto& grads = s->grads;
+    grads.resize(order.size());
     grads[0].emplace(std::move(seed));
 
-    std::vector<const Array*> arrays;
-    std::unique_ptr<bool[]> needs;
-    std::size_t needs_capacity = 0;
+    auto& arrays = s->arrays;
+    auto& needs = s->needs;
+    std::size_t& needs_capacity = s->needs_capacity;
     for (std::size_t k = 0; k < order.size(); ++k) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here

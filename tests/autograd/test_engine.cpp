@@ -197,3 +197,37 @@ TEST_CASE("ops on mixed dtypes are an error that says so", "[engine][errors]") {
     CHECK_THROWS_AS(a + b, DtypeError);
     CHECK_THROWS_WITH(a * b, Catch::Contains("mul: operands have different dtypes: float32 (2) vs float64 (2)"));
 }
+
+TEST_CASE("a backward run inside a backward function gets bookkeeping of its own", "[engine]") {
+    // The engine reuses its working memory between passes on a thread; a pass started from
+    // inside another (here: an op whose backward differentiates a second graph) must not share it.
+    auto x = param({1, 2, 3}, {3});
+    auto w = param({0.5, -1}, {2});
+    auto y = apply("scaled_by_inner_grad", {x}, [](Inputs in) { return in[0]; },
+                   [w](const BackwardArgs& c) -> Grads {
+                       Tensor inner = (w * w * w).sum();  // d/dw = 3 w^2 = (0.75, 3)
+                       inner.backward();
+                       const double scale = w.grad()->data<double>()(1);  // 3
+                       return make_grads(Array(xt::xarray<double>(get<double>(c.grad) * scale)));
+                   });
+    (y * y).sum().backward();  // dL/dx = 2x * 3
+    CHECK(xt::allclose(x.grad()->data<double>(), array({6, 12, 18}, {3})));
+    CHECK(xt::allclose(w.grad()->data<double>(), array({0.75, 3}, {2})));
+}
+
+TEST_CASE("a backward that throws keeps no tensor of its graph alive", "[engine][errors]") {
+    auto x = param({1, 2}, {2});
+    std::weak_ptr<Node> inner;
+    {
+        auto h = exp(x);
+        inner = h.grad_fn();
+        auto y = apply("throws", {h}, [](Inputs in) { return in[0]; },
+                       [](const BackwardArgs&) -> Grads { throw std::runtime_error("broken backward"); });
+        CHECK_THROWS_WITH(y.sum().backward(), "broken backward");
+    }
+    CHECK(inner.expired());  // the engine's reused working memory let go of the graph
+    // and the next pass on this thread works
+    auto z = (x * x).sum();
+    z.backward();
+    CHECK(xt::allclose(x.grad()->data<double>(), array({2, 4}, {2})));
+}
