@@ -7,8 +7,10 @@ namespace bench {
 
 bool have_torch() { return true; }
 
-Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
-    torch::set_num_threads(threads);
+namespace {
+
+// The benchmark's MLP with the problem's initial weights.
+torch::nn::Sequential make_model(const Config& c, const Problem& p) {
     torch::nn::Sequential model;
     for (std::size_t l = 0; l + 1 < c.sizes.size(); ++l) {
         const auto in = static_cast<std::int64_t>(c.sizes[l]), out = static_cast<std::int64_t>(c.sizes[l + 1]);
@@ -21,6 +23,14 @@ Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t wa
         model->push_back(linear);
         if (l + 2 < c.sizes.size()) model->push_back(torch::nn::ReLU());
     }
+    return model;
+}
+
+}  // namespace
+
+Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
+    torch::set_num_threads(threads);
+    torch::nn::Sequential model = make_model(c, p);
     torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
     const auto B = static_cast<std::int64_t>(c.batch), in = static_cast<std::int64_t>(c.sizes.front());
     const torch::Tensor x = torch::from_blob(const_cast<float*>(p.inputs.data()), {B, in}).clone();
@@ -31,6 +41,24 @@ Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t wa
         loss.backward();
         opt.step();
     }, warmup, steps);
+}
+
+std::vector<float> torch_one_step(const Config& c, const Problem& p) {
+    torch::nn::Sequential model = make_model(c, p);
+    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    const auto B = static_cast<std::int64_t>(c.batch), in = static_cast<std::int64_t>(c.sizes.front());
+    const torch::Tensor x = torch::from_blob(const_cast<float*>(p.inputs.data()), {B, in});
+    const torch::Tensor y = torch::from_blob(const_cast<std::int64_t*>(p.labels.data()), {B}, torch::kLong);
+    opt.zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+    loss.backward();
+    opt.step();
+    std::vector<float> out{loss.item<float>()};
+    for (const auto& param : model->parameters()) {  // weight then bias, layer by layer
+        const torch::Tensor flat = param.detach().contiguous().view({-1});
+        out.insert(out.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+    }
+    return out;
 }
 
 Timing torch_relu_overhead(int threads, double seconds) {
