@@ -2,7 +2,9 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include <xtensor/xmanipulation.hpp>
 
@@ -14,6 +16,40 @@ namespace xgrad {
 namespace {
 
 enum class Trans { none, a, b };
+
+template <class T>
+void gemv(bool trans, std::size_t rows, std::size_t cols, const T* a, std::size_t lda, const T* x, std::size_t incx,
+          T* y) {
+    const auto tr = trans ? CblasTrans : CblasNoTrans;
+    const auto R = static_cast<blasint>(rows), C = static_cast<blasint>(cols), LDA = static_cast<blasint>(lda),
+               INCX = static_cast<blasint>(incx);
+    if constexpr (std::is_same_v<T, float>)
+        cblas_sgemv(CblasRowMajor, tr, R, C, 1.0f, a, LDA, x, INCX, 0.0f, y, 1);
+    else
+        cblas_dgemv(CblasRowMajor, tr, R, C, 1.0, a, LDA, x, INCX, 0.0, y, 1);
+}
+
+// c = op(A)·op(B) when op(A) is one row (m == 1) or op(B) one column (n == 1): a matrix-vector
+// product. as_p and bs_p are the strides of that row or column.
+template <class T>
+void matrix_vector(const T* a, const T* b, T* c, std::size_t m, std::size_t n, std::size_t k, std::size_t lda,
+                   std::size_t ldb, Trans t) {
+    if (m == 1) {
+        // c (n) = a-row · op(B), with B stored k x n or, transposed, n x k.
+        const std::size_t as_p = t == Trans::a ? lda : 1;
+        if (t != Trans::b)
+            gemv(true, k, n, b, ldb, a, as_p, c);
+        else
+            gemv(false, n, k, b, ldb, a, as_p, c);
+    } else {
+        // c (m) = op(A) · b-column, with A stored m x k or, transposed, k x m.
+        const std::size_t bs_p = t == Trans::b ? 1 : ldb;
+        if (t != Trans::a)
+            gemv(false, m, k, a, lda, b, bs_p, c);
+        else
+            gemv(true, k, m, a, lda, b, bs_p, c);
+    }
+}
 
 // C = op(A)·op(B) for row-major A, B; op transposes the operand named by `t`.
 // a_rows x a_cols and b_rows x b_cols are the stored shapes.
@@ -32,6 +68,16 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     const auto ta = t == Trans::a ? CblasTrans : CblasNoTrans;
     const auto tb = t == Trans::b ? CblasTrans : CblasNoTrans;
     const std::size_t lda = std::max<std::size_t>(ac, 1), ldb = std::max<std::size_t>(bc, 1);
+    // OpenBLAS (0.3.x) runs products under 9,216 multiply-adds on one thread whatever its thread
+    // count; asking for the count costs ~45 ns, a fiftieth of the tiny graph (bench/).
+    std::optional<detail::SerialBlas> serial;
+    if (m * n * k >= 9216) serial.emplace();
+    if (m == 1 || n == 1) {
+        // GEMV for a matrix-vector product: per call it costs a third to a half of what GEMM does
+        // on a 1x16 by 16x16 product, where the call is most of the work (tiny graph, bench/).
+        matrix_vector(A.data(), B.data(), C.data(), m, n, k, lda, ldb, t);
+        return C;
+    }
     // Rows [m0, m1) and columns [n0, n1) of C, one single-threaded call.
     const auto block = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
         const T* a = A.data() + (t == Trans::a ? m0 : m0 * lda);
@@ -49,7 +95,6 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     // multiply-adds (~10 us) and 16 rows or columns (the kernels' tile). Splitting the 1M-MAC
     // products of (64-128-128-10, batch 64) made that step up to 1.7x slower on two cores:
     // results computed on one core and read on the other cost more than the halved product.
-    const detail::SerialBlas serial;
     constexpr std::size_t min_work = std::size_t{1} << 20, tile = 16;
     const std::size_t work = m * n * k;
     if (get_num_threads() == 1 || work < 2 * min_work) {

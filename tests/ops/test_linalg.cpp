@@ -47,6 +47,47 @@ TEST_CASE("float32 matmul agrees with float64", "[linalg]") {
     CHECK(xt::allclose(f32, f64, 1e-4, 1e-4));
 }
 
+TEST_CASE("products with a dimension of 1 match a plain loop, forward and backward", "[linalg]") {
+    // (1,k)·(k,n) and (m,k)·(k,1) are matrix-vector products (GEMV), (m,1)·(1,n) an outer product, and
+    // so are their gradients' products G·Bᵀ and Aᵀ·G, in every transposed layout.
+    const auto product = [](const xt::xarray<double>& a, const xt::xarray<double>& b) {
+        xt::xarray<double> c = xt::zeros<double>({a.shape()[0], b.shape()[1]});
+        for (std::size_t i = 0; i < a.shape()[0]; ++i)
+            for (std::size_t j = 0; j < b.shape()[1]; ++j)
+                for (std::size_t p = 0; p < a.shape()[1]; ++p) c(i, j) += a(i, p) * b(p, j);
+        return c;
+    };
+    std::uint64_t seed = 100;
+    for (std::size_t m : {1, 2, 5})
+        for (std::size_t k : {1, 3})
+            for (std::size_t n : {1, 4})
+                for (Dtype dt : {float32, float64}) {
+                    INFO("m " << m << " k " << k << " n " << n << " " << dtype_name(dt));
+                    const double tol = dt == float32 ? 1e-5 : 1e-12;
+                    auto a = randn64({m, k}, ++seed).to(dt).detach().requires_grad_();
+                    auto b = randn64({k, n}, ++seed).to(dt).detach().requires_grad_();
+                    auto g = randn64({m, n}, ++seed).to(dt).detach();
+                    auto y = matmul(a, b);
+                    const auto av = test::values(a), bv = test::values(b), gv = test::values(g);
+                    CHECK(xt::allclose(test::values(y), product(av, bv), tol, tol));
+                    (y * g).sum().backward();
+                    CHECK(xt::allclose(test::values(*a.grad()), product(gv, xt::transpose(bv)), tol, tol));
+                    CHECK(xt::allclose(test::values(*b.grad()), product(xt::transpose(av), gv), tol, tol));
+                    // linear(x, W) = x·Wᵀ with W (n, k): the other layouts
+                    auto w = randn64({n, k}, ++seed).to(dt).detach().requires_grad_();
+                    auto x = a.detach().requires_grad_();
+                    (linear(x, w) * g).sum().backward();
+                    const auto wv = test::values(w);
+                    CHECK(xt::allclose(test::values(linear(x, w)), product(av, xt::transpose(wv)), tol, tol));
+                    CHECK(xt::allclose(test::values(*x.grad()), product(gv, wv), tol, tol));
+                    CHECK(xt::allclose(test::values(*w.grad()), product(xt::transpose(gv), av), tol, tol));
+                }
+    CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {randn64({1, 5}, 1), randn64({5, 4}, 2)});
+    CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {randn64({5, 3}, 3), randn64({3, 1}, 4)});
+    CHECK_GRADCHECK([](const auto& in) { return linear(in[0], in[1], in[2]); },
+                    {randn64({5, 1}, 5), randn64({4, 1}, 6), randn64({4}, 7)});
+}
+
 TEST_CASE("transpose values and gradients", "[linalg][gradcheck]") {
     auto a = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
     CHECK_VALUES(a.T(), array({1, 4, 2, 5, 3, 6}, {3, 2}));
