@@ -308,7 +308,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     for (std::size_t k = 0; k < order.size(); ++k) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here
-        Array& g = *grads[k];  // freed (reset) once this tensor's gradient has been passed on
+        Array& g = *grads[k];  // lent to the backward function (take_grad), then freed
         if (!impl.grad_fn) {
             if (impl.grad) add_into(impl.grad->data, g);
             else impl.grad = std::make_shared<TensorImpl>(std::move(g));
@@ -326,7 +326,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
         }
         const bool timed = is_profiling_enabled();
         const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        Grads in_grads = node.backward()(BackwardArgs{g, Inputs(arrays), impl.data, {needs.get(), inputs.size()}});
+        Grads in_grads = node.backward()(BackwardArgs{g, Inputs(arrays), impl.data, {needs.get(), inputs.size()}, &g});
         if (timed) node.set_backward_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (in_grads.size() != inputs.size())
             throw std::logic_error("backward of '" + node.name() + "' returned " + std::to_string(in_grads.size()) +

@@ -28,6 +28,12 @@ struct BackwardArgs {
     Inputs in;          ///< the operands' values
     const Array& out;   ///< the output's values
     std::span<const bool> needs;  ///< needs[i]: operand i wants a gradient (skip the others)
+    /// The caller's own `grad` when it has no further use for it (the backward pass), else null.
+    Array* spare = nullptr;
+
+    /// `grad` to keep: its buffer when the caller lends it (no allocation), else a copy. Read
+    /// `grad` no more after this: it may be empty.
+    Array take_grad() const { return spare ? std::move(*spare) : grad; }
 };
 
 /// One gradient per operand, in order; nullopt for operands that get none.

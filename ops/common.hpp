@@ -72,11 +72,21 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
             return make_grads(std::visit([&](const auto& g) -> Array {
                 using A = std::decay_t<decltype(g)>;
                 using T = typename A::value_type;
+                const T* const xp = get<T>(c.in[0]).data();
+                const T* const yp = get<T>(c.out).data();
+                if (c.spare) {  // in place, over the incoming gradient's own buffer
+                    T* const gp = get<T>(*c.spare).data();
+                    parallel_for(g.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                        T* __restrict o = gp;
+                        const T* __restrict in = xp;
+                        const T* __restrict y = yp;
+                        for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
+                    });
+                    return c.take_grad();
+                }
                 A out = A::from_shape(g.shape());
                 T* const dst = out.data();
                 const T* const gp = g.data();
-                const T* const xp = get<T>(c.in[0]).data();
-                const T* const yp = get<T>(c.out).data();
                 parallel_for(g.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                     T* __restrict o = dst;
                     const T* __restrict gr = gp;

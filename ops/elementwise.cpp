@@ -21,8 +21,9 @@ Tensor binary(std::string name, const Tensor& a, const Tensor& b, F f, DA da, DB
         [f](Inputs in) { return map(in[0], in[1], f); },
         [da, db](const BackwardArgs& c) -> Grads {
             Grads out(2);
-            if (c.needs[0]) out[0] = sum_to(da(c), shape_of(c.in[0]));
+            // b's first: a's may take the incoming gradient's buffer (take_grad)
             if (c.needs[1]) out[1] = sum_to(db(c), shape_of(c.in[1]));
+            if (c.needs[0]) out[0] = sum_to(da(c), shape_of(c.in[0]));
             return out;
         });
 }
@@ -34,14 +35,14 @@ Tensor scalar_like(const Tensor& t, double v) { return Tensor::scalar(v, {.dtype
 Tensor add(const Tensor& a, const Tensor& b) {
     // d(a+b) = (g, g)
     return binary("add", a, b, [](const auto& x, const auto& y) { return x + y; },
-        [](const BackwardArgs& c) { return c.grad; },
-        [](const BackwardArgs& c) { return c.grad; });
+        [](const BackwardArgs& c) { return c.take_grad(); },
+        [](const BackwardArgs& c) -> const Array& { return c.grad; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     // d(a-b) = (g, -g)
     return binary("sub", a, b, [](const auto& x, const auto& y) { return x - y; },
-        [](const BackwardArgs& c) { return c.grad; },
+        [](const BackwardArgs& c) { return c.take_grad(); },
         [](const BackwardArgs& c) { return map(c.grad, [](const auto& g) { return -g; }); });
 }
 

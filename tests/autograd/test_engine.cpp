@@ -231,3 +231,31 @@ TEST_CASE("a backward that throws keeps no tensor of its graph alive", "[engine]
     z.backward();
     CHECK(xt::allclose(x.grad()->data<double>(), array({2, 4}, {2})));
 }
+
+TEST_CASE("the backward pass lends each gradient to the backward function that consumes it", "[engine]") {
+    // An op that doubles its input and keeps the incoming gradient's buffer for its own.
+    std::vector<bool> lent;
+    const auto twice = [&lent](const Tensor& x) {
+        return apply("twice", {x}, [](Inputs in) { return map(in[0], [](const auto& v) { return v + v; }); },
+            [&lent](const BackwardArgs& c) -> Grads {
+                lent.push_back(c.spare != nullptr);
+                const void* before = std::visit([](const auto& g) -> const void* { return g.data(); }, c.grad);
+                Array g = c.take_grad();
+                const void* after = std::visit([](const auto& v) -> const void* { return v.data(); }, g);
+                CHECK((after == before) == (c.spare != nullptr));  // lent: the same buffer, else a copy
+                std::visit([](auto& v) { for (auto& e : v) e *= 2; }, g);
+                return make_grads(std::move(g));
+            });
+    };
+    auto x = param({1, -2, 3}, {3});
+    auto y = twice(relu(twice(x)) + x);  // relu and add take their gradients too
+    (y * y).sum().backward({.retain_graph = true});
+    // y = 2 (relu(2x) + x); dL/dx = 2y * 2 * (2 [x > 0] + 1)
+    CHECK_VALUES(*x.grad(), array({2 * 6 * 2 * 3, 2 * -4 * 2 * 1, 2 * 18 * 2 * 3}, {3}));
+    CHECK(lent == std::vector<bool>{true, true});
+    // check_graph replays each backward with a gradient of its own: nothing lent, same results
+    lent.clear();
+    CHECK(static_cast<bool>(check_graph(y.sum())));
+    CHECK(std::find(lent.begin(), lent.end(), true) == lent.end());
+    CHECK_FALSE(lent.empty());
+}
