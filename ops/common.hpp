@@ -72,24 +72,16 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
             return make_grads(std::visit([&](const auto& g) -> Array {
                 using A = std::decay_t<decltype(g)>;
                 using T = typename A::value_type;
+                // In place over the incoming gradient's own buffer when the caller lends it.
+                const std::size_t n = g.size();
+                Array out = c.spare ? c.take_grad() : Array(A::from_shape(g.shape()));
+                T* const dst = get<T>(out).data();
+                const T* const gp = c.spare ? dst : g.data();  // `g` is empty once taken: use n
                 const T* const xp = get<T>(c.in[0]).data();
                 const T* const yp = get<T>(c.out).data();
-                if (c.spare) {  // in place, over the incoming gradient's own buffer
-                    T* const gp = get<T>(*c.spare).data();
-                    parallel_for(g.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
-                        T* __restrict o = gp;
-                        const T* __restrict in = xp;
-                        const T* __restrict y = yp;
-                        for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
-                    });
-                    return c.take_grad();
-                }
-                A out = A::from_shape(g.shape());
-                T* const dst = out.data();
-                const T* const gp = g.data();
-                parallel_for(g.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
-                    T* __restrict o = dst;
-                    const T* __restrict gr = gp;
+                parallel_for(n, parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                    T* o = dst;
+                    const T* gr = gp;  // may be o: not __restrict
                     const T* __restrict in = xp;
                     const T* __restrict y = yp;
                     for (std::size_t i = from; i < to; ++i) o[i] = d(gr[i], in[i], y[i]);

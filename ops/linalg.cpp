@@ -70,8 +70,9 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     const std::size_t lda = std::max<std::size_t>(ac, 1), ldb = std::max<std::size_t>(bc, 1);
     // OpenBLAS (0.3.x) runs products under 9,216 multiply-adds on one thread whatever its thread
     // count; asking for the count costs ~45 ns, a fiftieth of the tiny graph (bench/).
+    const std::size_t work = m * n * k;
     std::optional<detail::SerialBlas> serial;
-    if (m * n * k >= 9216) serial.emplace();
+    if (work >= 9216) serial.emplace();
     if (m == 1 || n == 1) {
         // GEMV for a matrix-vector product: per call it costs a third to a half of what GEMM does
         // on a 1x16 by 16x16 product, where the call is most of the work (tiny graph, bench/).
@@ -96,7 +97,6 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t) {
     // products of (64-128-128-10, batch 64) made that step up to 1.7x slower on two cores:
     // results computed on one core and read on the other cost more than the halved product.
     constexpr std::size_t min_work = std::size_t{1} << 20, tile = 16;
-    const std::size_t work = m * n * k;
     if (get_num_threads() == 1 || work < 2 * min_work) {
         block(0, m, 0, n);
     } else if (m >= 2 * tile) {
