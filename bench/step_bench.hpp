@@ -78,12 +78,12 @@ inline Timing time_small(const std::function<void()>& f, double seconds) {
 /// Whether the libtorch twin was built in (CMake found Torch).
 bool have_torch();
 Timing torch_step(const Config& config, const Problem& problem, int threads, std::size_t warmup, std::size_t steps);
-/// libtorch's per-op overheads: relu on a (1, 16) tensor requiring grad, and forward+backward
-/// of relu(x·W + b).sum() on (1, 16); medians in microseconds.
 /// The loss, then every weight and bias (layer by layer, row-major), after one training step
 /// from `problem`: libtorch's, to check that both libraries time the same computation. Empty
 /// without libtorch.
 std::vector<float> torch_one_step(const Config& config, const Problem& problem);
+/// libtorch's per-op overheads: relu on a (1, 16) tensor requiring grad, and forward+backward
+/// of relu(x·W + b).sum() on (1, 16); medians in microseconds.
 Timing torch_relu_overhead(int threads, double seconds);
 Timing torch_tiny_graph(int threads, double seconds);
 
