@@ -5,6 +5,9 @@
 #include <xtensor/xarray.hpp>
 #include <xtensor/xmath.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -31,6 +34,18 @@ inline Tensor param(std::initializer_list<double> v, const Shape& shape) {
 inline Tensor randn64(const Shape& shape, std::uint64_t seed) {
     manual_seed(seed);
     return Tensor::randn(shape, {.dtype = float64, .requires_grad = true});
+}
+
+/// The largest |x| in an expression, or infinity if any value is NaN (xt::amax skips a NaN that is
+/// not last, so a check built on it could pass a NaN).
+inline double largest_abs(const auto& e) {
+    const xt::xarray<double> v = xt::cast<double>(e);
+    double worst = 0;
+    for (const double x : v) {
+        if (std::isnan(x)) return std::numeric_limits<double>::infinity();
+        worst = std::max(worst, std::abs(x));
+    }
+    return worst;
 }
 
 inline std::string str(const auto& v) {

@@ -107,7 +107,7 @@ TEST_CASE("two threads train an MLP to what one thread computes", "[parallel]") 
     for (std::size_t i = 0; i < one.size(); ++i) {
         INFO("array " << i);
         // Blocks may be summed in another order: allow float32 rounding of the largest value.
-        const double scale = xt::amax(xt::abs(one[i]))(), diff = xt::amax(xt::abs(one[i] - two[i]))();
+        const double scale = test::largest_abs(one[i]), diff = test::largest_abs(one[i] - two[i]);
         INFO("largest difference " << diff << " of values up to " << scale);
         CHECK(diff <= 1e-5 * scale);
     }
@@ -135,7 +135,7 @@ TEST_CASE("a large split product matches the unsplit one for every transpose", "
     const auto two = run(2), one = run(1);
     // Blocks may be summed in another order: allow float32 rounding of the largest value.
     for (std::size_t i = 0; i < one.size(); ++i) {
-        const double scale = xt::amax(xt::abs(one[i]))(), diff = xt::amax(xt::abs(one[i] - two[i]))();
+        const double scale = test::largest_abs(one[i]), diff = test::largest_abs(one[i] - two[i]);
         INFO("array " << i << ": largest difference " << diff << " of values up to " << scale);
         CHECK(diff <= 1e-5 * scale);
     }
@@ -155,9 +155,37 @@ TEST_CASE("a large split product matches the unsplit one for every transpose", "
             }
     const std::vector<xt::xarray<double>> expected{y, da, db};
     for (std::size_t i = 0; i < expected.size(); ++i) {
-        const double scale = xt::amax(xt::abs(expected[i]))();
-        const double diff = xt::amax(xt::abs(expected[i] - xt::cast<double>(two[i])))();
+        const double scale = test::largest_abs(expected[i]);
+        const double diff = test::largest_abs(expected[i] - xt::cast<double>(two[i]));
         INFO("array " << i << ": largest error " << diff << " of values up to " << scale);
         CHECK(diff <= 1e-5 * scale);
+    }
+}
+
+TEST_CASE("a large split linear layer with a bias matches a plain loop, split by rows or columns", "[parallel]") {
+    Generator gen(5);
+    GeneratorGuard seeded(gen);
+    // (64, 300)·(400, 300)ᵀ has more columns than rows: split by columns (rows of W), each block
+    // starting from its columns of the bias; (400, 300)·(64, 300)ᵀ is split by rows.
+    for (const auto& [rows, out] : {std::pair<std::size_t, std::size_t>{64, 400}, {400, 64}}) {
+        INFO(rows << " rows, " << out << " outputs");
+        const Tensor x = Tensor::randn({rows, 300});
+        const Tensor w = Tensor::randn({out, 300});
+        const Tensor b = Tensor::randn({out});
+        (void)Tensor::full({rows, out}, std::numeric_limits<double>::quiet_NaN());
+        Threads use(2);
+        const xt::xarray<float> y = linear(x, w, b).data<float>();
+        const auto& xv = x.data<float>();
+        const auto& wv = w.data<float>();
+        const auto& bv = b.data<float>();
+        xt::xarray<double> expected = xt::zeros<double>({rows, out});
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c < out; ++c) {
+                expected(r, c) = bv(c);
+                for (std::size_t k = 0; k < 300; ++k) expected(r, c) += double(xv(r, k)) * double(wv(c, k));
+            }
+        const double worst = test::largest_abs(expected - xt::cast<double>(y)), scale = test::largest_abs(expected);
+        INFO("largest error " << worst << " of values up to " << scale);
+        CHECK(worst <= 1e-5 * scale);
     }
 }

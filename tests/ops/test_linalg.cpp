@@ -1,5 +1,7 @@
 #include "helpers.hpp"
 
+#include <limits>
+
 using namespace xgrad;
 using xgrad::test::array;
 using xgrad::test::param;
@@ -81,6 +83,12 @@ TEST_CASE("products with a dimension of 1 match a plain loop, forward and backwa
                     CHECK(xt::allclose(test::values(linear(x, w)), product(av, xt::transpose(wv)), tol, tol));
                     CHECK(xt::allclose(test::values(*x.grad()), product(gv, wv), tol, tol));
                     CHECK(xt::allclose(test::values(*w.grad()), product(xt::transpose(gv), av), tol, tol));
+                    // with a bias, which the product is added to (GEMV or GEMM with beta = 1); a
+                    // freed block of NaN in the result's place must not leak into it
+                    auto bias = randn64({n}, ++seed).to(dt).detach();
+                    (void)Tensor::full({m, n}, std::numeric_limits<double>::quiet_NaN(), {.dtype = dt});
+                    const xt::xarray<double> with_bias = test::values(linear(x, w, bias));
+                    CHECK(xt::allclose(with_bias, product(av, xt::transpose(wv)) + test::values(bias), tol, tol));
                 }
     CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {randn64({1, 5}, 1), randn64({5, 4}, 2)});
     CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {randn64({5, 3}, 3), randn64({3, 1}, 4)});
@@ -120,6 +128,15 @@ TEST_CASE("linear is x·Wᵀ + b with weight (out, in)", "[linalg]") {
     CHECK_VALUES(linear(x, w, b), array({8, 24, 8, 33}, {2, 2}));
     CHECK_VALUES(linear(x, w), array({-2, 4, -2, 13}, {2, 2}));
     CHECK_VALUES(linear(x, w, b), test::values(matmul(x, w.T()) + b));
+}
+
+TEST_CASE("linear with no input features is its bias, as in PyTorch", "[linalg]") {
+    auto x = Tensor::zeros({3, 0});
+    auto w = Tensor::zeros({2, 0});
+    auto b = Tensor::from({1.5, -2}, {2});
+    (void)Tensor::full({3, 2}, std::numeric_limits<double>::quiet_NaN());
+    CHECK_VALUES(linear(x, w, b), array({1.5, -2, 1.5, -2, 1.5, -2}, {3, 2}));
+    CHECK_VALUES(linear(x, w), array({0, 0, 0, 0, 0, 0}, {3, 2}));
 }
 
 TEST_CASE("linear gradients for input, weight and bias", "[linalg][gradcheck]") {
