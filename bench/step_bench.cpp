@@ -57,30 +57,38 @@ nn::Sequential make_model(const Config& c, const Problem& p) {
     return model;
 }
 
-Timing xgrad_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
-    xgrad::set_num_threads(threads);
-    nn::Sequential model = make_model(c, p);
-    optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.9});
-    const Tensor x = Tensor::from(p.inputs, {c.batch, c.sizes.front()});
-    const Labels& y = p.labels;
-    return time_calls([&] {
+// The benchmark's network with the problem's initial weights, its optimizer and its batch.
+struct XgradTraining {
+    XgradTraining(const Config& c, const Problem& p)
+        : model(make_model(c, p)), opt(model.parameters(), {.lr = 0.01, .momentum = 0.9}),
+          x(Tensor::from(p.inputs, {c.batch, c.sizes.front()})), y(p.labels) {}
+
+    // One training step; returns its loss.
+    Tensor step() {
         opt.zero_grad();
         Tensor loss = nn::cross_entropy(model(x), y);
         loss.backward();
         opt.step();
-    }, warmup, steps);
+        return loss;
+    }
+
+    nn::Sequential model;
+    optim::SGD opt;
+    const Tensor x;
+    const Labels& y;
+};
+
+Timing xgrad_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
+    xgrad::set_num_threads(threads);
+    XgradTraining training(c, p);
+    return time_calls([&] { training.step(); }, warmup, steps);
 }
 
 // The loss and every parameter after one step, as torch_one_step returns them.
 std::vector<float> xgrad_one_step(const Config& c, const Problem& p) {
-    nn::Sequential model = make_model(c, p);
-    optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.9});
-    opt.zero_grad();
-    Tensor loss = nn::cross_entropy(model(Tensor::from(p.inputs, {c.batch, c.sizes.front()})), p.labels);
-    loss.backward();
-    opt.step();
-    std::vector<float> out{static_cast<float>(loss.item())};
-    for (const auto& param : model.parameters()) {  // weight then bias, layer by layer
+    XgradTraining training(c, p);
+    std::vector<float> out{static_cast<float>(training.step().item())};
+    for (const auto& param : training.model.parameters()) {  // weight then bias, layer by layer
         const auto& v = param.data<float>();
         out.insert(out.end(), v.begin(), v.end());
     }

@@ -26,35 +26,41 @@ torch::nn::Sequential make_model(const Config& c, const Problem& p) {
     return model;
 }
 
-}  // namespace
+// The benchmark's network with the problem's initial weights, its optimizer and its batch.
+struct TorchTraining {
+    TorchTraining(const Config& c, const Problem& p)
+        : model(make_model(c, p)), opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9)) {
+        const auto B = static_cast<std::int64_t>(c.batch), in = static_cast<std::int64_t>(c.sizes.front());
+        x = torch::from_blob(const_cast<float*>(p.inputs.data()), {B, in}).clone();
+        y = torch::from_blob(const_cast<std::int64_t*>(p.labels.data()), {B}, torch::kLong).clone();
+    }
 
-Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
-    torch::set_num_threads(threads);
-    torch::nn::Sequential model = make_model(c, p);
-    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-    const auto B = static_cast<std::int64_t>(c.batch), in = static_cast<std::int64_t>(c.sizes.front());
-    const torch::Tensor x = torch::from_blob(const_cast<float*>(p.inputs.data()), {B, in}).clone();
-    const torch::Tensor y = torch::from_blob(const_cast<std::int64_t*>(p.labels.data()), {B}, torch::kLong).clone();
-    return time_calls([&] {
+    // One training step; returns its loss.
+    torch::Tensor step() {
         opt.zero_grad();
         torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
         loss.backward();
         opt.step();
-    }, warmup, steps);
+        return loss;
+    }
+
+    torch::nn::Sequential model;
+    torch::optim::SGD opt;
+    torch::Tensor x, y;
+};
+
+}  // namespace
+
+Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
+    torch::set_num_threads(threads);
+    TorchTraining training(c, p);
+    return time_calls([&] { training.step(); }, warmup, steps);
 }
 
 std::vector<float> torch_one_step(const Config& c, const Problem& p) {
-    torch::nn::Sequential model = make_model(c, p);
-    torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-    const auto B = static_cast<std::int64_t>(c.batch), in = static_cast<std::int64_t>(c.sizes.front());
-    const torch::Tensor x = torch::from_blob(const_cast<float*>(p.inputs.data()), {B, in});
-    const torch::Tensor y = torch::from_blob(const_cast<std::int64_t*>(p.labels.data()), {B}, torch::kLong);
-    opt.zero_grad();
-    torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
-    loss.backward();
-    opt.step();
-    std::vector<float> out{loss.item<float>()};
-    for (const auto& param : model->parameters()) {  // weight then bias, layer by layer
+    TorchTraining training(c, p);
+    std::vector<float> out{training.step().item<float>()};
+    for (const auto& param : training.model->parameters()) {  // weight then bias, layer by layer
         const torch::Tensor flat = param.detach().contiguous().view({-1});
         out.insert(out.end(), flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
     }
