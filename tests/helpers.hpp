@@ -36,6 +36,15 @@ inline Tensor randn64(const Shape& shape, std::uint64_t seed) {
     return Tensor::randn(shape, {.dtype = float64, .requires_grad = true});
 }
 
+/// a·b for 2-D a and b by a plain loop in double: the reference products are checked against.
+inline xt::xarray<double> product(const xt::xarray<double>& a, const xt::xarray<double>& b) {
+    xt::xarray<double> c = xt::zeros<double>({a.shape()[0], b.shape()[1]});
+    for (std::size_t i = 0; i < a.shape()[0]; ++i)
+        for (std::size_t j = 0; j < b.shape()[1]; ++j)
+            for (std::size_t p = 0; p < a.shape()[1]; ++p) c(i, j) += a(i, p) * b(p, j);
+    return c;
+}
+
 /// The largest |x| in an expression, or infinity if any value is NaN (xt::amax skips a NaN that is
 /// not last, so a check built on it could pass a NaN).
 inline double largest_abs(const auto& e) {

@@ -140,20 +140,10 @@ TEST_CASE("a large split product matches the unsplit one for every transpose", "
         CHECK(diff <= 1e-5 * scale);
     }
     // and both are right: y = a·b, da = 2y·bᵀ, db = aᵀ·2y, against plain loops in double
-    const auto& av = a.data<float>();
-    const auto& bv = b.data<float>();
-    xt::xarray<double> y = xt::zeros<double>({300, 40}), da = xt::zeros<double>({300, 200}),
-                       db = xt::zeros<double>({200, 40});
-    for (std::size_t r = 0; r < 300; ++r)
-        for (std::size_t c = 0; c < 40; ++c)
-            for (std::size_t k = 0; k < 200; ++k) y(r, c) += double(av(r, k)) * double(bv(k, c));
-    for (std::size_t r = 0; r < 300; ++r)
-        for (std::size_t k = 0; k < 200; ++k)
-            for (std::size_t c = 0; c < 40; ++c) {
-                da(r, k) += 2 * y(r, c) * double(bv(k, c));
-                db(k, c) += double(av(r, k)) * 2 * y(r, c);
-            }
-    const std::vector<xt::xarray<double>> expected{y, da, db};
+    const xt::xarray<double> av = test::values(a), bv = test::values(b);
+    const xt::xarray<double> y = test::product(av, bv);
+    const std::vector<xt::xarray<double>> expected{y, test::product(2 * y, xt::transpose(bv)),
+                                                   test::product(xt::transpose(av), 2 * y)};
     for (std::size_t i = 0; i < expected.size(); ++i) {
         const double scale = test::largest_abs(expected[i]);
         const double diff = test::largest_abs(expected[i] - xt::cast<double>(two[i]));
@@ -174,17 +164,10 @@ TEST_CASE("a large split linear layer with a bias matches a plain loop, split by
         const Tensor b = Tensor::randn({out});
         (void)Tensor::full({rows, out}, std::numeric_limits<double>::quiet_NaN());
         Threads use(2);
-        const xt::xarray<float> y = linear(x, w, b).data<float>();
-        const auto& xv = x.data<float>();
-        const auto& wv = w.data<float>();
-        const auto& bv = b.data<float>();
-        xt::xarray<double> expected = xt::zeros<double>({rows, out});
-        for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t c = 0; c < out; ++c) {
-                expected(r, c) = bv(c);
-                for (std::size_t k = 0; k < 300; ++k) expected(r, c) += double(xv(r, k)) * double(wv(c, k));
-            }
-        const double worst = test::largest_abs(expected - xt::cast<double>(y)), scale = test::largest_abs(expected);
+        const xt::xarray<double> y = test::values(linear(x, w, b));
+        const xt::xarray<double> expected =
+            test::product(test::values(x), xt::transpose(test::values(w))) + test::values(b);
+        const double worst = test::largest_abs(expected - y), scale = test::largest_abs(expected);
         INFO("largest error " << worst << " of values up to " << scale);
         CHECK(worst <= 1e-5 * scale);
     }

@@ -52,13 +52,7 @@ TEST_CASE("float32 matmul agrees with float64", "[linalg]") {
 TEST_CASE("products with a dimension of 1 match a plain loop, forward and backward", "[linalg]") {
     // (1,k)·(k,n) and (m,k)·(k,1) are matrix-vector products (GEMV), (m,1)·(1,n) an outer product, and
     // so are their gradients' products G·Bᵀ and Aᵀ·G, in every transposed layout.
-    const auto product = [](const xt::xarray<double>& a, const xt::xarray<double>& b) {
-        xt::xarray<double> c = xt::zeros<double>({a.shape()[0], b.shape()[1]});
-        for (std::size_t i = 0; i < a.shape()[0]; ++i)
-            for (std::size_t j = 0; j < b.shape()[1]; ++j)
-                for (std::size_t p = 0; p < a.shape()[1]; ++p) c(i, j) += a(i, p) * b(p, j);
-        return c;
-    };
+    using test::product;
     std::uint64_t seed = 100;
     for (std::size_t m : {1, 2, 5})
         for (std::size_t k : {1, 3})
