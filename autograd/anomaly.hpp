@@ -1,8 +1,23 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "autograd/grad_mode.hpp"
+#include "autograd/tensor.hpp"
 
 namespace xgrad {
+
+namespace detail {
+/// The thread-local switches behind the guards below.
+bool& anomaly_flag();
+bool& profiling_flag();
+/// Throws std::runtime_error naming `what` of op `op` (#nr) and its operands if `values` holds a
+/// NaN or an Inf; returns otherwise.
+void check_finite(const std::string& what, const std::string& op, std::uint64_t nr, const Array& values,
+                  const std::vector<Tensor>& inputs);
+}  // namespace detail
 
 /// True while anomaly detection is on for this thread.
 bool is_anomaly_enabled();

@@ -1,12 +1,11 @@
-// The graph: recording a Node per op (apply), the backward pass, and freeing the graph.
+// The backward pass: sort the graph, pull each gradient through its node, accumulate, free.
+#include "autograd/engine.hpp"
+
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 
 #include "autograd/anomaly.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/node.hpp"
 
 namespace xgrad {
 
@@ -14,27 +13,6 @@ using detail::TensorAccess;
 using detail::TensorImpl;
 
 namespace {
-
-// Drops a node's operands without recursion: an operand that dies here hands its own grad_fn to
-// a thread-local list that the outermost call empties in a loop, so destroying a chain of
-// 100,000 ops uses constant stack.
-void drop_inputs(std::vector<Tensor>& inputs) {
-    thread_local std::vector<std::shared_ptr<Node>> orphans;
-    thread_local bool draining = false;
-    for (auto& t : inputs) {
-        auto& impl = const_cast<std::shared_ptr<TensorImpl>&>(TensorAccess::impl(t));
-        if (impl && impl.use_count() == 1 && impl->grad_fn) orphans.push_back(std::move(impl->grad_fn));
-    }
-    inputs.clear();
-    if (draining) return;
-    draining = true;
-    while (!orphans.empty()) {
-        std::shared_ptr<Node> next = std::move(orphans.back());
-        orphans.pop_back();
-        next.reset();  // its destructor may push more orphans
-    }
-    draining = false;
-}
 
 // acc += g, elementwise; both have one shape and dtype (checked by the caller).
 void add_into(Array& acc, const Array& g) {
@@ -51,94 +29,7 @@ void accumulate(std::optional<Array>& slot, Array&& g) {
     else slot.emplace(std::move(g));
 }
 
-std::string operand_desc(const Array& a) {
-    return std::string(dtype_name(dtype_of_array(a))) + " " + shape_str(shape_of(a));
-}
-
-thread_local std::uint64_t next_sequence_nr = 0;
-thread_local std::vector<std::shared_ptr<const Scope>> scopes;
-
-// Flat index of the first NaN or Inf in `a`, or nullopt.
-std::optional<std::size_t> first_non_finite(const Array& a) {
-    return std::visit([](const auto& x) -> std::optional<std::size_t> {
-        for (std::size_t i = 0; i < x.size(); ++i)
-            if (!std::isfinite(x.data()[i])) return i;
-        return std::nullopt;
-    }, a);
-}
-
-// "leaf 'w' float32 (3, 2)" or "'matmul' #4 float32 (4, 2)": where an operand comes from.
-std::string provenance(const Tensor& t) {
-    std::string desc = operand_desc(t.array());
-    if (!t.grad_fn()) return (t.name().empty() ? "leaf " : "leaf '" + t.name() + "' ") + desc;
-    return "'" + t.grad_fn()->name() + "' #" + std::to_string(t.grad_fn()->sequence_nr()) + " " + desc;
-}
-
-std::string operands_desc(const std::vector<Tensor>& inputs) {
-    std::string s;
-    for (std::size_t i = 0; i < inputs.size(); ++i) s += (i ? ", " : "") + provenance(inputs[i]);
-    return s;
-}
-
-[[noreturn]] void throw_anomaly(const std::string& what, const std::string& op, std::uint64_t nr, const Array& bad,
-                                std::size_t index, const std::vector<Tensor>& inputs) {
-    const double v = std::visit([&](const auto& x) { return static_cast<double>(x.data()[index]); }, bad);
-    throw std::runtime_error("anomaly: " + what + " of '" + op + "' (op #" + std::to_string(nr) + ") produced " +
-                             (std::isnan(v) ? "NaN" : "Inf") + " at flat index " + std::to_string(index) + " of " +
-                             operand_desc(bad) + "; operands: " + operands_desc(inputs));
-}
-
 }  // namespace
-
-Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
-    : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
-      backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
-
-ScopeGuard::ScopeGuard(const std::string& name, const std::string& description) {
-    const std::string full = scopes.empty() ? name : scopes.back()->name + "." + name;
-    scopes.push_back(std::make_shared<const Scope>(Scope{full, full + ": " + description}));
-}
-
-ScopeGuard::~ScopeGuard() { scopes.pop_back(); }
-
-Node::~Node() { drop_inputs(inputs_); }
-
-void Node::release() {
-    drop_inputs(inputs_);
-    forward_ = nullptr;
-    backward_ = nullptr;
-    released_ = true;
-}
-
-Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward) {
-    // Operand pointers on the stack for the usual one to four operands (one allocation less per op).
-    std::array<const Array*, 4> few;
-    std::vector<const Array*> many(inputs.size() > few.size() ? inputs.size() : 0);
-    const Array** arrays = many.empty() ? few.data() : many.data();
-    bool record = false;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const Tensor& t = inputs[i];
-        if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(i) + " is an undefined tensor");
-        arrays[i] = &t.array();
-        record = record || t.requires_grad();
-    }
-    for (std::size_t i = 1; i < inputs.size(); ++i)
-        if (inputs[i].dtype() != inputs[0].dtype())
-            throw DtypeError(name + ": operands have different dtypes: " + operand_desc(*arrays[0]) + " vs " +
-                             operand_desc(*arrays[i]) + " (convert one with .to())");
-    const bool timed = is_profiling_enabled();
-    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Array out = forward(Inputs({arrays, inputs.size()}));
-    const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
-    if (is_anomaly_enabled())
-        if (auto bad = first_non_finite(out)) throw_anomaly("forward", name, next_sequence_nr + 1, out, *bad, inputs);
-    if (!record || !is_grad_enabled()) return Tensor(std::move(out));
-    auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
-    if (timed) node->set_forward_seconds(seconds);
-    auto impl = std::make_shared<TensorImpl>(std::move(out), true);
-    impl->grad_fn = std::move(node);
-    return TensorAccess::wrap(std::move(impl));
-}
 
 namespace {
 
@@ -291,7 +182,7 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
     return nodes;
 }
 
-namespace {
+namespace detail {
 
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     ScratchLease s;
@@ -308,7 +199,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     for (std::size_t k = 0; k < order.size(); ++k) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here
-        Array& g = *grads[k];  // lent to the backward function (take_grad), then freed
+        Array& g = *grads[k];
         if (!impl.grad_fn) {
             if (impl.grad) add_into(impl.grad->data, g);
             else impl.grad = std::make_shared<TensorImpl>(std::move(g));
@@ -326,7 +217,8 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
         }
         const bool timed = is_profiling_enabled();
         const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        Grads in_grads = node.backward()(BackwardArgs{g, Inputs(arrays), impl.data, {needs.get(), inputs.size()}, &g});
+        // g is needed no more: the node's backward may reuse its buffer (Node::backward)
+        Grads in_grads = node.backward(std::move(g), Inputs(arrays), impl.data, {needs.get(), inputs.size()});
         if (timed) node.set_backward_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (in_grads.size() != inputs.size())
             throw std::logic_error("backward of '" + node.name() + "' returned " + std::to_string(in_grads.size()) +
@@ -335,12 +227,11 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             if (!needs[i] || !in_grads[i]) continue;
             const Array& gi = *in_grads[i];
             if (dtype_of_array(gi) != inputs[i].dtype() || shape_of(gi) != inputs[i].shape())
-                throw std::logic_error("backward of '" + node.name() + "' returned a gradient of " + operand_desc(gi) +
-                                       " for operand " + std::to_string(i) + " of " + operand_desc(*arrays[i]));
+                throw std::logic_error("backward of '" + node.name() + "' returned a gradient of " + describe(gi) +
+                                       " for operand " + std::to_string(i) + " of " + describe(*arrays[i]));
             if (is_anomaly_enabled())
-                if (auto bad = first_non_finite(gi))
-                    throw_anomaly("backward (gradient for operand " + std::to_string(i) + ")", node.name(),
-                                  node.sequence_nr(), gi, *bad, inputs);
+                check_finite("backward (gradient for operand " + std::to_string(i) + ")", node.name(),
+                             node.sequence_nr(), gi, inputs);
             accumulate(grads[index.at(inputs[i].impl())], std::move(*in_grads[i]));
         }
         grads[k].reset();
@@ -350,29 +241,6 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
             if (impl->grad_fn) impl->grad_fn->release();
 }
 
-}  // namespace
-
-void Tensor::backward(BackwardOptions options) const {
-    if (!checked().requires_grad)
-        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn (no input had "
-                                    "requires_grad = true, or it was computed under NoGradGuard)");
-    if (numel() != 1)
-        throw std::invalid_argument("backward: a gradient can be implied only for one-element tensors, got shape " +
-                                    shape_str(shape()) + "; pass backward(gradient)");
-    Array seed = dispatch(dtype(), [&](auto zero) -> Array {
-        using T = decltype(zero);
-        return Values<T>(xt::ones<T>(shape()));
-    });
-    run_backward(*this, std::move(seed), options);
-}
-
-void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
-    if (!checked().requires_grad)
-        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn");
-    if (gradient.shape() != shape() || gradient.dtype() != dtype())
-        throw ShapeError("backward: gradient " + operand_desc(gradient.array()) + " does not match tensor " +
-                         operand_desc(array()));
-    run_backward(*this, gradient.array(), options);
-}
+}  // namespace detail
 
 }  // namespace xgrad

@@ -3,10 +3,8 @@
 namespace xgrad {
 
 namespace detail {
-/// The thread-local switches behind the guards below.
+/// The thread-local switch behind NoGradGuard.
 bool& grad_flag();
-bool& anomaly_flag();
-bool& profiling_flag();
 
 /// Sets a thread-local switch for its lifetime, then restores the previous value.
 class FlagGuard {

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/node.hpp"
 
 #include <algorithm>
 #include <random>
@@ -191,7 +191,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
     for (std::size_t i = 0; i < inputs.size(); ++i) needs[i] = inputs[i].requires_grad();
     Grads grads;
     try {
-        grads = node.backward()(BackwardArgs{upstream, Inputs(ptrs), out, {needs.get(), inputs.size()}});
+        grads = node.backward(upstream, Inputs(ptrs), out, {needs.get(), inputs.size()});
     } catch (const std::exception& e) {
         r.status = NodeCheck::Status::failed;
         r.detail = std::string("backward threw: ") + e.what();

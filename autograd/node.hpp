@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -22,18 +23,13 @@ private:
     std::span<const Array* const> arrays_;
 };
 
-/// What a backward function receives: never a handle to its own output (that would be a cycle).
+/// What a backward function receives, all read-only and valid for the whole call: never a
+/// handle to its own output (that would be a cycle).
 struct BackwardArgs {
     const Array& grad;  ///< dLoss/dOutput, the output's shape and dtype
     Inputs in;          ///< the operands' values
     const Array& out;   ///< the output's values
     std::span<const bool> needs;  ///< needs[i]: operand i wants a gradient (skip the others)
-    /// The caller's own `grad` when it has no further use for it (the backward pass), else null.
-    Array* spare = nullptr;
-
-    /// `grad` to keep: its buffer when the caller lends it (no allocation), else a copy. Read
-    /// `grad` no more after this: it may be empty.
-    Array take_grad() const { return spare ? std::move(*spare) : grad; }
 };
 
 /// One gradient per operand, in order; nullopt for operands that get none.
@@ -52,6 +48,22 @@ Grads make_grads(G&&... g) {
 using ForwardFn = std::function<Array(Inputs)>;
 /// Computes the vector-Jacobian product of an op: one gradient per operand, operand's shape.
 using BackwardFn = std::function<Grads(const BackwardArgs&)>;
+
+namespace detail {
+/// BackwardArgs without the gradient, for a backward that owns its gradient.
+struct OwnedGradArgs {
+    Inputs in;
+    const Array& out;
+    std::span<const bool> needs;
+};
+/// The engine's fast path for built-in ops: the backward owns the incoming gradient (the
+/// engine's own buffer once it needs it no more, else a copy), to compute in place or pass on.
+using OwningBackwardFn = std::function<Grads(Array grad, const OwnedGradArgs& c)>;
+}  // namespace detail
+
+/// What a diagram shows about an op's output (relu: its share of zeros), set by the op; the
+/// engine only carries it.
+using OutputStatsFn = std::string (*)(const Array& out);
 
 /// A named part of a model that ops are recorded in, e.g. {"0", "0: Linear(784 -> 256)"}.
 struct Scope {
@@ -75,6 +87,7 @@ public:
 class Node {
 public:
     Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
+    Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::OwningBackwardFn backward);
     ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
@@ -85,7 +98,12 @@ public:
     const std::vector<Tensor>& inputs() const { return inputs_; }
     /// Re-runs the forward at other operand values (e.g. float64 copies for checking).
     const ForwardFn& forward() const { return forward_; }
-    const BackwardFn& backward() const { return backward_; }
+    /// Runs the op's backward for dLoss/dOutput `grad` at operand values `in` (the recorded ones, or
+    /// others of their shapes) and output `out`. Throws std::logic_error once released.
+    Grads backward(Array grad, Inputs in, const Array& out, std::span<const bool> needs) const;
+    /// Summary of the output for diagrams; null when the op sets none.
+    OutputStatsFn output_stats() const { return output_stats_; }
+    void set_output_stats(OutputStatsFn f) { output_stats_ = f; }
     /// L2 norm of the gradient that reached this node's output in the last backward run with
     /// record_grad_norms; nullopt otherwise.
     std::optional<double> grad_norm() const { return grad_norm_; }
@@ -107,7 +125,8 @@ private:
     std::uint64_t sequence_nr_;
     std::vector<Tensor> inputs_;
     ForwardFn forward_;
-    BackwardFn backward_;
+    std::variant<BackwardFn, detail::OwningBackwardFn> backward_;
+    OutputStatsFn output_stats_ = nullptr;
     std::optional<double> grad_norm_, forward_seconds_, backward_seconds_;
     std::shared_ptr<const Scope> scope_;
     bool released_ = false;
@@ -119,38 +138,9 @@ private:
 /// (throws DtypeError naming `name` otherwise); the engine checks each returned gradient's shape.
 Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
 
-/// The recorded nodes that produced `root`, in the order backward visits them (root's node
-/// first). Throws std::runtime_error if part of the graph was freed by a backward.
-std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root);
-
-/// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
-/// The result is evaluated after f returns: f may return a lazy xtensor expression of its
-/// arguments and of temporaries, but never one that refers to f's own local variables
-/// (evaluate those into a Values<T> inside f, or they dangle).
-template <class F>
-Array map(const Array& a, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
-        using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x));
-    }, a);
-}
-
-/// Calls f on the typed arrays held by `a` and `b` (same dtype) and wraps the result.
-template <class F>
-Array map(const Array& a, const Array& b, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
-        using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x, get<T>(b)));
-    }, a);
-}
-
-/// Calls f on the typed arrays held by `a`, `b` and `c` (same dtype) and wraps the result.
-template <class F>
-Array map(const Array& a, const Array& b, const Array& c, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
-        using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x, get<T>(b), get<T>(c)));
-    }, a);
-}
+namespace detail {
+/// apply for a backward that owns its gradient (the engine's fast path, for ops in ops/).
+Tensor apply_owning(std::string name, std::vector<Tensor> inputs, ForwardFn forward, OwningBackwardFn backward);
+}  // namespace detail
 
 }  // namespace xgrad

@@ -5,40 +5,10 @@
 #include <ostream>
 #include <sstream>
 
-#include "autograd/node.hpp"
-#include "autograd/random.hpp"
-#include "ops/linalg.hpp"
-#include "ops/reduce.hpp"
-#include "ops/shape.hpp"
+#include "autograd/engine.hpp"
+#include "autograd/runtime/random.hpp"
 
 namespace xgrad {
-
-std::string_view dtype_name(Dtype dtype) {
-    return dtype == Dtype::float32 ? "float32" : "float64";
-}
-
-std::string shape_str(std::span<const std::size_t> shape) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(shape[i]);
-    }
-    return s + ")";
-}
-
-double sum_of_squares(const Array& a) {
-    return std::visit([](const auto& x) {
-        double s = 0;
-        for (auto v : x) s += static_cast<double>(v) * static_cast<double>(v);
-        return s;
-    }, a);
-}
-
-std::string number_str(double value) {
-    std::ostringstream s;
-    s << value;
-    return s.str();
-}
 
 namespace {
 
@@ -76,6 +46,8 @@ Tensor random(const Shape& shape, TensorOptions options, Dist dist) {
 }
 
 }  // namespace
+
+std::string describe(const Tensor& t) { return describe(t.array()); }
 
 namespace detail {
 
@@ -224,13 +196,28 @@ Tensor Tensor::to(Dtype dtype) const {
         [convert, source](const BackwardArgs& c) -> Grads { return make_grads(convert(c.grad, source)); });
 }
 
-Tensor Tensor::sum() const { return xgrad::sum(*this); }
-Tensor Tensor::sum(int axis, bool keepdims) const { return xgrad::sum(*this, axis, keepdims); }
-Tensor Tensor::mean() const { return xgrad::mean(*this); }
-Tensor Tensor::mean(int axis, bool keepdims) const { return xgrad::mean(*this, axis, keepdims); }
-Tensor Tensor::reshape(const std::vector<std::int64_t>& shape) const { return xgrad::reshape(*this, shape); }
-Tensor Tensor::flatten(int start_dim, int end_dim) const { return xgrad::flatten(*this, start_dim, end_dim); }
-Tensor Tensor::T() const { return xgrad::transpose(*this); }
+void Tensor::backward(BackwardOptions options) const {
+    if (!checked().requires_grad)
+        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn (no input had "
+                                    "requires_grad = true, or it was computed under NoGradGuard)");
+    if (numel() != 1)
+        throw std::invalid_argument("backward: a gradient can be implied only for one-element tensors, got shape " +
+                                    shape_str(shape()) + "; pass backward(gradient)");
+    Array seed = dispatch(dtype(), [&](auto zero) -> Array {
+        using T = decltype(zero);
+        return Values<T>(xt::ones<T>(shape()));
+    });
+    detail::run_backward(*this, std::move(seed), options);
+}
+
+void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
+    if (!checked().requires_grad)
+        throw std::invalid_argument("backward: tensor does not require grad and has no grad_fn");
+    if (gradient.shape() != shape() || gradient.dtype() != dtype())
+        throw ShapeError("backward: gradient " + describe(gradient) + " does not match tensor " +
+                         describe(*this));
+    detail::run_backward(*this, gradient.array(), options);
+}
 
 namespace {
 

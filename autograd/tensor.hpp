@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/array.hpp"
+#include "autograd/runtime/array.hpp"
 
 namespace xgrad {
 
@@ -130,7 +130,7 @@ public:
     /// Converted to `dtype`, recorded (the gradient converts back); returns *this if equal.
     Tensor to(Dtype dtype) const;
 
-    /// Method forms of the ops in ops/ (see there for shapes and errors).
+    /// Method forms of the ops in ops/, defined there beside them (see there for shapes and errors).
     Tensor sum() const;
     Tensor sum(int axis, bool keepdims = false) const;
     Tensor mean() const;
@@ -162,6 +162,9 @@ struct TensorAccess {
     static Tensor wrap(std::shared_ptr<TensorImpl> impl) { return Tensor(std::move(impl)); }
 };
 }  // namespace detail
+
+/// "float32 (3, 2)": the dtype and shape, as messages name a tensor. Throws on an undefined one.
+std::string describe(const Tensor& t);
 
 /// Prints values, dtype and grad_fn, in the manner of PyTorch: `tensor([1., 2.], requires_grad)`.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <numbers>
 
-#include "autograd/random.hpp"
+#include "autograd/runtime/random.hpp"
 #include "nn/data/dataset.hpp"
 #include "nn/data/idx.hpp"
 #include "nn/sequential.hpp"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "autograd/random.hpp"
+#include "autograd/runtime/random.hpp"
 
 namespace xgrad::nn::init {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "autograd/random.hpp"
+#include "autograd/runtime/random.hpp"
 
 namespace xgrad::nn {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "autograd/node.hpp"
-#include "autograd/parallel.hpp"
+#include "autograd/runtime/parallel.hpp"
 
 // Marks a hot loop's function for an AVX2 copy besides the baseline x86-64 one; the loader picks
 // the copy the CPU runs (measured on SGD's update: 15% faster, the loops are memory-bound).
@@ -53,7 +53,7 @@ Tensor unary(std::string name, const Tensor& x, F f, D d) {
 /// element, d(g, x, y) a gradient element from the upstream gradient, input and output elements.
 template <class F, class D>
 Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
-    return apply(std::move(name), {x},
+    return apply_owning(std::move(name), {x},
         [f](Inputs in) {
             return std::visit([&](const auto& v) -> Array {
                 using A = std::decay_t<decltype(v)>;
@@ -68,26 +68,21 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                 return out;
             }, in[0]);
         },
-        [d](const BackwardArgs& c) -> Grads {
-            return make_grads(std::visit([&](const auto& g) -> Array {
-                using A = std::decay_t<decltype(g)>;
-                using T = typename A::value_type;
-                // In place over the incoming gradient's own buffer when the caller lends it.
-                const std::size_t n = g.size();
-                Array out = c.spare ? c.take_grad() : Array(A::from_shape(g.shape()));
-                T* const dst = get<T>(out).data();
-                const T* const gp = c.spare ? dst : g.data();  // `g` is empty once taken: use n
+        [d](Array grad, const OwnedGradArgs& c) -> Grads {
+            // in place over the gradient, which is this backward's own (the engine's buffer)
+            std::visit([&](auto& g) {
+                using T = value_t<decltype(g)>;
+                T* const dst = g.data();
                 const T* const xp = get<T>(c.in[0]).data();
                 const T* const yp = get<T>(c.out).data();
-                parallel_for(n, parallel_grain, 16, [&](std::size_t from, std::size_t to) {
-                    T* o = dst;
-                    const T* gr = gp;  // may be o: not __restrict
+                parallel_for(g.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                    T* __restrict o = dst;
                     const T* __restrict in = xp;
                     const T* __restrict y = yp;
-                    for (std::size_t i = from; i < to; ++i) o[i] = d(gr[i], in[i], y[i]);
+                    for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
                 });
-                return out;
-            }, c.grad));
+            }, grad);
+            return make_grads(std::move(grad));
         });
 }
 

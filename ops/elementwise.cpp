@@ -21,9 +21,26 @@ Tensor binary(std::string name, const Tensor& a, const Tensor& b, F f, DA da, DB
         [f](Inputs in) { return map(in[0], in[1], f); },
         [da, db](const BackwardArgs& c) -> Grads {
             Grads out(2);
-            // b's first: a's may take the incoming gradient's buffer (take_grad)
-            if (c.needs[1]) out[1] = sum_to(db(c), shape_of(c.in[1]));
             if (c.needs[0]) out[0] = sum_to(da(c), shape_of(c.in[0]));
+            if (c.needs[1]) out[1] = sum_to(db(c), shape_of(c.in[1]));
+            return out;
+        });
+}
+
+// a + b or a - b: the gradient reaches a as it is (its own buffer when the engine lends it) and b
+// as g or -g, each summed back to the operand's shape.
+Tensor add_or_sub(std::string name, const Tensor& a, const Tensor& b, bool subtract) {
+    detail::broadcast_shapes(name, a.shape(), b.shape());
+    return detail::apply_owning(std::move(name), {a, b},
+        [subtract](Inputs in) {
+            return subtract ? map(in[0], in[1], [](const auto& x, const auto& y) { return x - y; })
+                            : map(in[0], in[1], [](const auto& x, const auto& y) { return x + y; });
+        },
+        [subtract](Array g, const detail::OwnedGradArgs& c) -> Grads {
+            Grads out(2);
+            if (c.needs[1])
+                out[1] = sum_to(subtract ? map(g, [](const auto& v) { return -v; }) : g, shape_of(c.in[1]));
+            if (c.needs[0]) out[0] = sum_to(std::move(g), shape_of(c.in[0]));
             return out;
         });
 }
@@ -34,16 +51,12 @@ Tensor scalar_like(const Tensor& t, double v) { return Tensor::scalar(v, {.dtype
 
 Tensor add(const Tensor& a, const Tensor& b) {
     // d(a+b) = (g, g)
-    return binary("add", a, b, [](const auto& x, const auto& y) { return x + y; },
-        [](const BackwardArgs& c) { return c.take_grad(); },
-        [](const BackwardArgs& c) -> const Array& { return c.grad; });
+    return add_or_sub("add", a, b, false);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     // d(a-b) = (g, -g)
-    return binary("sub", a, b, [](const auto& x, const auto& y) { return x - y; },
-        [](const BackwardArgs& c) { return c.take_grad(); },
-        [](const BackwardArgs& c) { return map(c.grad, [](const auto& g) { return -g; }); });
+    return add_or_sub("sub", a, b, true);
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {

@@ -8,7 +8,7 @@
 
 #include <xtensor/xmanipulation.hpp>
 
-#include "autograd/parallel.hpp"
+#include "autograd/runtime/parallel.hpp"
 #include "ops/common.hpp"
 
 namespace xgrad {
@@ -198,5 +198,8 @@ Tensor transpose(const Tensor& x) {
     if (x.dim() < 2) return x;  // as PyTorch: a 0-d or 1-d tensor is its own transpose
     return transpose(x, 0, 1);
 }
+
+// The method forms declared on Tensor.
+Tensor Tensor::T() const { return xgrad::transpose(*this); }
 
 }  // namespace xgrad

@@ -158,4 +158,10 @@ xt::xarray<std::size_t> argmax(const Tensor& x, int axis, bool keepdims) {
     }, x.array());
 }
 
+// The method forms declared on Tensor.
+Tensor Tensor::sum() const { return xgrad::sum(*this); }
+Tensor Tensor::sum(int axis, bool keepdims) const { return xgrad::sum(*this, axis, keepdims); }
+Tensor Tensor::mean() const { return xgrad::mean(*this); }
+Tensor Tensor::mean(int axis, bool keepdims) const { return xgrad::mean(*this, axis, keepdims); }
+
 }  // namespace xgrad

@@ -83,4 +83,8 @@ Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
     return reshape_to("flatten", x, out);
 }
 
+// The method forms declared on Tensor.
+Tensor Tensor::reshape(const std::vector<std::int64_t>& shape) const { return xgrad::reshape(*this, shape); }
+Tensor Tensor::flatten(int start_dim, int end_dim) const { return xgrad::flatten(*this, start_dim, end_dim); }
+
 }  // namespace xgrad

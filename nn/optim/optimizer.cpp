@@ -119,7 +119,6 @@ namespace {
 
 Tensor scalar64(double v) { return Tensor::scalar(v, {.dtype = Dtype::float64}); }
 
-std::string describe(const Tensor& t) { return std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape()); }
 
 // "exp_avg.3" -> ("exp_avg", 3); nullopt unless the text after the last dot is an index.
 std::optional<std::pair<std::string, std::size_t>> split_index(const std::string& key) {

@@ -9,7 +9,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/memory.hpp"
+#include "autograd/runtime/memory.hpp"
 
 namespace xgrad {
 
@@ -61,6 +61,9 @@ double sum_of_squares(const Array& a);
 /// "(2, 3)"; "()" for a 0-d shape.
 std::string shape_str(std::span<const std::size_t> shape);
 
+/// "float32 (3, 2)": the dtype and shape of an array, as every message names an operand.
+std::string describe(const Array& a);
+
 /// A number as the shortest readable text: "0.25", "1e-06", "3".
 std::string number_str(double value);
 
@@ -94,6 +97,36 @@ const Values<T>& get(const Array& a) {
 template <class T>
 Values<T>& get(Array& a) {
     return const_cast<Values<T>&>(get<T>(std::as_const(a)));
+}
+
+/// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
+/// The result is evaluated after f returns: f may return a lazy xtensor expression of its
+/// arguments and of temporaries, but never one that refers to f's own local variables
+/// (evaluate those into a Values<T> inside f, or they dangle).
+template <class F>
+Array map(const Array& a, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return Values<T>(f(x));
+    }, a);
+}
+
+/// Calls f on the typed arrays held by `a` and `b` (same dtype) and wraps the result.
+template <class F>
+Array map(const Array& a, const Array& b, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return Values<T>(f(x, get<T>(b)));
+    }, a);
+}
+
+/// Calls f on the typed arrays held by `a`, `b` and `c` (same dtype) and wraps the result.
+template <class F>
+Array map(const Array& a, const Array& b, const Array& c, F&& f) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return Values<T>(f(x, get<T>(b), get<T>(c)));
+    }, a);
 }
 
 }  // namespace xgrad

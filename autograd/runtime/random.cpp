@@ -1,4 +1,4 @@
-#include "autograd/random.hpp"
+#include "autograd/runtime/random.hpp"
 
 #include <sstream>
 #include <stdexcept>

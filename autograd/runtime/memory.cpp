@@ -1,4 +1,4 @@
-#include "autograd/memory.hpp"
+#include "autograd/runtime/memory.hpp"
 
 #include <atomic>
 #include <cstdlib>

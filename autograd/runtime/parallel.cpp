@@ -1,7 +1,7 @@
 // A small pool of worker threads: parallel_for hands each worker one range of an index space.
 // Workers spin briefly after a job (a training step issues its products back to back) and then
 // sleep on a condition variable.
-#include "autograd/parallel.hpp"
+#include "autograd/runtime/parallel.hpp"
 
 #include <cblas.h>
 

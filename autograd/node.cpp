@@ -1,0 +1,118 @@
+// Recording: apply runs an op's forward and records a Node; Nodes free their operands iteratively.
+#include "autograd/node.hpp"
+
+#include <array>
+#include <chrono>
+
+#include "autograd/anomaly.hpp"
+#include "autograd/grad_mode.hpp"
+
+namespace xgrad {
+
+using detail::TensorAccess;
+using detail::TensorImpl;
+
+namespace {
+
+// Drops a node's operands without recursion: an operand that dies here hands its own grad_fn to
+// a thread-local list that the outermost call empties in a loop, so destroying a chain of
+// 100,000 ops uses constant stack.
+void drop_inputs(std::vector<Tensor>& inputs) {
+    thread_local std::vector<std::shared_ptr<Node>> orphans;
+    thread_local bool draining = false;
+    for (auto& t : inputs) {
+        auto& impl = const_cast<std::shared_ptr<TensorImpl>&>(TensorAccess::impl(t));
+        if (impl && impl.use_count() == 1 && impl->grad_fn) orphans.push_back(std::move(impl->grad_fn));
+    }
+    inputs.clear();
+    if (draining) return;
+    draining = true;
+    while (!orphans.empty()) {
+        std::shared_ptr<Node> next = std::move(orphans.back());
+        orphans.pop_back();
+        next.reset();  // its destructor may push more orphans
+    }
+    draining = false;
+}
+
+thread_local std::uint64_t next_sequence_nr = 0;
+thread_local std::vector<std::shared_ptr<const Scope>> scopes;
+
+}  // namespace
+
+Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
+    : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
+      backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
+
+Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::OwningBackwardFn backward)
+    : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
+      backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
+
+Grads Node::backward(Array grad, Inputs in, const Array& out, std::span<const bool> needs) const {
+    if (released_) throw std::logic_error("backward of '" + name_ + "': the node was released by an earlier backward");
+    if (const auto* owning = std::get_if<detail::OwningBackwardFn>(&backward_))
+        return (*owning)(std::move(grad), detail::OwnedGradArgs{in, out, needs});
+    return std::get<BackwardFn>(backward_)(BackwardArgs{grad, in, out, needs});
+}
+
+ScopeGuard::ScopeGuard(const std::string& name, const std::string& description) {
+    const std::string full = scopes.empty() ? name : scopes.back()->name + "." + name;
+    scopes.push_back(std::make_shared<const Scope>(Scope{full, full + ": " + description}));
+}
+
+ScopeGuard::~ScopeGuard() { scopes.pop_back(); }
+
+Node::~Node() { drop_inputs(inputs_); }
+
+void Node::release() {
+    drop_inputs(inputs_);
+    forward_ = nullptr;
+    backward_ = BackwardFn();
+    released_ = true;
+}
+
+namespace {
+
+template <class Backward>
+Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Backward backward) {
+    // Operand pointers on the stack for the usual one to four operands (one allocation less per op).
+    std::array<const Array*, 4> few;
+    std::vector<const Array*> many(inputs.size() > few.size() ? inputs.size() : 0);
+    const Array** arrays = many.empty() ? few.data() : many.data();
+    bool record = false;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& t = inputs[i];
+        if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(i) + " is an undefined tensor");
+        arrays[i] = &t.array();
+        record = record || t.requires_grad();
+    }
+    for (std::size_t i = 1; i < inputs.size(); ++i)
+        if (inputs[i].dtype() != inputs[0].dtype())
+            throw DtypeError(name + ": operands have different dtypes: " + describe(*arrays[0]) + " vs " +
+                             describe(*arrays[i]) + " (convert one with .to())");
+    const bool timed = is_profiling_enabled();
+    const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    Array out = forward(Inputs({arrays, inputs.size()}));
+    const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
+    if (is_anomaly_enabled()) detail::check_finite("forward", name, next_sequence_nr + 1, out, inputs);
+    if (!record || !is_grad_enabled()) return Tensor(std::move(out));
+    auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
+    if (timed) node->set_forward_seconds(seconds);
+    auto impl = std::make_shared<TensorImpl>(std::move(out), true);
+    impl->grad_fn = std::move(node);
+    return TensorAccess::wrap(std::move(impl));
+}
+
+}  // namespace
+
+Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward) {
+    return record(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
+}
+
+namespace detail {
+Tensor apply_owning(std::string name, std::vector<Tensor> inputs, ForwardFn forward, OwningBackwardFn backward) {
+    return record(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
+}
+}  // namespace detail
+
+}  // namespace xgrad
