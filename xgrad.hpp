@@ -8,7 +8,6 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
-#include "autograd/graph_export.hpp"
 #include "autograd/runtime/memory.hpp"
 #include "autograd/node.hpp"
 #include "autograd/runtime/parallel.hpp"
@@ -32,3 +31,5 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "nn/serialize.hpp"
+#include "nn/export/diagram.hpp"
+#include "nn/export/graphviz.hpp"

@@ -100,8 +100,9 @@ struct Frame {
 // Every tensor the root depends on through tensors that require grad, in an order where each
 // tensor comes after all the tensors computed from it (reverse topological order, root first),
 // into `post`; `index` maps each to its position. `stack` is scratch space.
+// `for_backward` picks the message for a freed graph: a second backward, or another walk.
 void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std::vector<Frame>& stack,
-                std::vector<std::shared_ptr<TensorImpl>>& post) {
+                std::vector<std::shared_ptr<TensorImpl>>& post, bool for_backward) {
     stack.push_back({root, 0});
     index.insert(root.get(), 0);
     while (!stack.empty()) {
@@ -109,6 +110,9 @@ void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std
         Node* node = f.impl->grad_fn.get();
         if (node && node->released()) {
             stack.clear();
+            if (!for_backward)
+                throw std::runtime_error("the graph through '" + node->name() + "' was freed by backward(); use it "
+                                         "before, or pass {.retain_graph = true} to backward()");
             throw std::runtime_error("backward: trying to backward through the graph a second time: node '" +
                                      node->name() + "' was freed by an earlier backward(); pass "
                                      "{.retain_graph = true} to the first backward() to keep the graph");
@@ -176,7 +180,7 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
     std::vector<std::shared_ptr<Node>> nodes;
     if (!root.requires_grad()) return nodes;
     ScratchLease s;
-    sort_graph(TensorAccess::impl(root), s->index, s->stack, s->order);
+    sort_graph(TensorAccess::impl(root), s->index, s->stack, s->order, false);
     for (const auto& impl : s->order)
         if (impl->grad_fn) nodes.push_back(impl->grad_fn);
     return nodes;
@@ -188,7 +192,7 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     ScratchLease s;
     TensorIndex& index = s->index;
     auto& order = s->order;
-    sort_graph(TensorAccess::impl(root), index, s->stack, order);
+    sort_graph(TensorAccess::impl(root), index, s->stack, order, true);
     auto& grads = s->grads;
     grads.resize(order.size());
     grads[0].emplace(std::move(seed));

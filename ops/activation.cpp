@@ -1,7 +1,9 @@
 #include "ops/activation.hpp"
 
 #include <cmath>
+#include <iomanip>
 #include <numbers>
+#include <sstream>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
@@ -24,6 +26,52 @@ std::size_t prelu_inner(const Shape& shape) {
     return inner;
 }
 
+std::string percent(std::size_t part, std::size_t whole) {
+    std::ostringstream s;
+    s << std::setprecision(3) << 100.0 * static_cast<double>(part) / static_cast<double>(whole) << '%';
+    return s.str();
+}
+
+// Diagram statistics (Node::output_stats). relu: the share of zeros and, for (batch, units),
+// the units that are 0 for every sample.
+std::string relu_stats(const Array& out) {
+    return std::visit([](const auto& a) {
+        std::size_t zeros = 0;
+        for (auto v : a) zeros += v <= 0;
+        std::string s = "zeros " + percent(zeros, a.size());
+        if (a.dimension() != 2) return s;
+        std::size_t dead = 0;
+        for (std::size_t u = 0; u < a.shape()[1]; ++u) {
+            bool active = false;
+            for (std::size_t i = 0; i < a.shape()[0] && !active; ++i) active = a(i, u) > 0;
+            dead += !active;
+        }
+        return s + "\ndead units " + std::to_string(dead) + "/" + std::to_string(a.shape()[1]);
+    }, out);
+}
+
+// sigmoid and tanh: the share of outputs within 0.01 of a bound.
+std::string sigmoid_stats(const Array& out) {
+    return std::visit([](const auto& a) {
+        std::size_t n = 0;
+        for (auto v : a) n += v > 0.99 || v < 0.01;
+        return "saturated " + percent(n, a.size());
+    }, out);
+}
+
+std::string tanh_stats(const Array& out) {
+    return std::visit([](const auto& a) {
+        std::size_t n = 0;
+        for (auto v : a) n += std::abs(v) > 0.99;
+        return "saturated " + percent(n, a.size());
+    }, out);
+}
+
+Tensor with_stats(Tensor y, OutputStatsFn stats) {
+    if (y.grad_fn()) y.grad_fn()->set_output_stats(stats);
+    return y;
+}
+
 }  // namespace
 
 Tensor identity(const Tensor& x) {
@@ -39,21 +87,21 @@ Tensor step(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-    return pointwise("sigmoid", x, [](auto v) { return stable_sigmoid(v); },
+    return with_stats(pointwise("sigmoid", x, [](auto v) { return stable_sigmoid(v); },
         // dσ = g σ (1 - σ)
-        [](auto g, auto, auto y) { return g * y * (decltype(y)(1) - y); });
+        [](auto g, auto, auto y) { return g * y * (decltype(y)(1) - y); }), sigmoid_stats);
 }
 
 Tensor tanh(const Tensor& x) {
-    return pointwise("tanh", x, [](auto v) { return std::tanh(v); },
+    return with_stats(pointwise("tanh", x, [](auto v) { return std::tanh(v); },
         // d tanh = g (1 - tanh²)
-        [](auto g, auto, auto y) { return g * (decltype(y)(1) - y * y); });
+        [](auto g, auto, auto y) { return g * (decltype(y)(1) - y * y); }), tanh_stats);
 }
 
 Tensor relu(const Tensor& x) {
-    return pointwise("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); },
+    return with_stats(pointwise("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); },
         // d relu = g where x > 0, else 0 (0 at x = 0)
-        [](auto g, auto v, auto) { return v > 0 ? g : decltype(g)(0); });
+        [](auto g, auto v, auto) { return v > 0 ? g : decltype(g)(0); }), relu_stats);
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {

@@ -83,7 +83,7 @@ TEST_CASE("check_graph samples large operands and refuses a freed graph", "[chec
     CHECK(r);
     CHECK(r.nodes[1].checked == 10);
     y.backward();
-    CHECK_THROWS_WITH(check_graph(y), Catch::Contains("backward through the graph a second time"));
+    CHECK_THROWS_WITH(check_graph(y), Catch::StartsWith("check_graph: the graph through 'sum' was freed by backward()"));
     CHECK_THROWS_AS(check_graph(Tensor::ones({2})), std::invalid_argument);
 }
 

@@ -170,3 +170,47 @@ TEST_CASE("ProfileGuard times each op's forward and backward for the diagram", "
     CHECK(dot.find(" us, bwd ") != std::string::npos);
     CHECK(to_dot(y).find("fwd ") == std::string::npos);
 }
+
+TEST_CASE("write_graph starts Graphviz without a shell: quotes and ; in a path are only characters", "[graph_export]") {
+    if (std::system("command -v dot > /dev/null 2>&1") != 0) return;  // nothing is started without Graphviz
+    const auto dir = fs::temp_directory_path() / ("xgrad_dot_quote_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto w = Tensor::ones({2}, {.requires_grad = true});
+    Tensor y = (w * 3.0).sum();
+    const auto apostrophe = dir / "it's a graph.svg";
+    CHECK(write_graph(y, apostrophe) == apostrophe.string());
+    CHECK(fs::file_size(apostrophe) > 0);
+    // a shell would end the quoted word at the apostrophe and run the rest
+    const auto hostile = dir / "x'; touch pwned; echo '.svg";
+    CHECK(write_graph(y, hostile) == hostile.string());
+    CHECK(fs::exists(hostile));
+    CHECK_FALSE(fs::exists("pwned"));
+    CHECK_FALSE(fs::exists(dir / "pwned"));
+    const auto dash = fs::path("-o.svg");  // a relative path that dot would read as an option
+    const auto here = fs::current_path();
+    fs::current_path(dir);
+    CHECK(write_graph(y, dash) == dash.string());
+    CHECK(fs::file_size(dir / "-o.svg") > 0);
+    fs::current_path(here);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("diagram statistics come from the op (Node::output_stats), not from its name", "[graph_export]") {
+    auto x = Tensor::from({-1, 2, -3, 4}, {2, 2}, {.requires_grad = true});
+    CHECK(relu(x).grad_fn()->output_stats() != nullptr);
+    CHECK(sigmoid(x).grad_fn()->output_stats() != nullptr);
+    CHECK(tanh(x).grad_fn()->output_stats() != nullptr);
+    CHECK(exp(x).grad_fn()->output_stats() == nullptr);
+    // a user's op named "relu" gets no statistics it did not ask for
+    Tensor own = apply("relu", {x}, [](Inputs in) { return in[0]; },
+                       [](const BackwardArgs& c) -> Grads { return make_grads(Array(c.grad)); });
+    CHECK(to_dot(own.sum()).find("zeros") == std::string::npos);
+    CHECK(to_dot(relu(x).sum()).find("relu\\nzeros 50%\\ndead units 1/2") != std::string::npos);  // column 0 is never positive
+    CHECK(to_dot(relu(x).sum(), {.show_activation_stats = false}).find("zeros") == std::string::npos);
+    const Diagram d = collect_diagram(relu(x).sum());
+    REQUIRE(d.nodes.size() == 3);  // x, relu, sum
+    CHECK_FALSE(d.nodes[0].is_op);
+    CHECK(d.nodes[1].label == "relu\nzeros 50%\ndead units 1/2");
+    CHECK(d.root == 2);
+    CHECK(d.edges.size() == 2);
+}
