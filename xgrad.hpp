@@ -5,6 +5,7 @@
 
 #include "autograd/anomaly.hpp"
 #include "autograd/runtime/array.hpp"
+#include "autograd/runtime/errors.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"

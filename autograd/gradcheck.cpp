@@ -1,16 +1,15 @@
 #include "autograd/gradcheck.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
-#include <ostream>
 #include <numeric>
+#include <ostream>
+#include <random>
 #include <sstream>
 
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
-
-#include <algorithm>
-#include <random>
 
 namespace xgrad {
 
@@ -145,10 +144,6 @@ std::ostream& operator<<(std::ostream& os, const GradcheckResult& r) {
 
 namespace {
 
-Array to_float64(const Array& a) {
-    return std::visit([](const auto& x) -> Array { return Values<double>(xt::cast<double>(x)); }, a);
-}
-
 double dot(const Array& a, const Values<double>& v) {
     const auto& x = get<double>(a);
     double s = 0;
@@ -163,7 +158,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
     r.op = node.name();
     const auto& inputs = node.inputs();
     std::vector<Array> in;
-    for (const auto& t : inputs) in.push_back(to_float64(t.array()));
+    for (const auto& t : inputs) in.push_back(cast(t.array(), Dtype::float64));
     std::vector<const Array*> ptrs;
     for (const auto& a : in) ptrs.push_back(&a);
     auto forward = [&] { return node.forward()(Inputs(ptrs)); };

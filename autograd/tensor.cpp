@@ -184,16 +184,10 @@ Tensor Tensor::detach() const { return Tensor(checked().data, false); }
 
 Tensor Tensor::to(Dtype dtype) const {
     if (dtype == this->dtype()) return *this;
-    auto convert = [](const Array& a, Dtype target) {
-        return dispatch(target, [&](auto zero) -> Array {
-            using T = decltype(zero);
-            return std::visit([](const auto& x) { return Values<T>(xt::cast<T>(x)); }, a);
-        });
-    };
-    Dtype source = this->dtype();
+    const Dtype source = this->dtype();
     return apply(dtype == Dtype::float32 ? "to_float32" : "to_float64", {*this},
-        [convert, dtype](Inputs in) { return convert(in[0], dtype); },
-        [convert, source](const BackwardArgs& c) -> Grads { return make_grads(convert(c.grad, source)); });
+        [dtype](Inputs in) { return cast(in[0], dtype); },
+        [source](const BackwardArgs& c) -> Grads { return make_grads(cast(c.grad, source)); });
 }
 
 void Tensor::backward(BackwardOptions options) const {

@@ -6,7 +6,7 @@ namespace xgrad::nn {
 
 PReLU::PReLU(std::size_t num_parameters, double init, Dtype dtype) {
     if (num_parameters == 0) throw std::invalid_argument("PReLU: num_parameters must be positive");
-    register_parameter("weight", Tensor::full({num_parameters}, init, {.dtype = dtype}));
+    weight_ = register_parameter("weight", Tensor::full({num_parameters}, init, {.dtype = dtype}));
 }
 
 std::string PReLU::describe() const {

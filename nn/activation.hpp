@@ -56,7 +56,10 @@ public:
     explicit PReLU(std::size_t num_parameters = 1, double init = 0.25, Dtype dtype = Dtype::float32);
     Tensor forward(const Tensor& x) override { return prelu(x, weight()); }
     std::string describe() const override;
-    const Tensor& weight() const { return parameter(0); }
+    const Tensor& weight() const { return weight_; }
+
+private:
+    Tensor weight_;
 };
 
 class ELU : public Module {

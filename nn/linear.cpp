@@ -9,16 +9,16 @@
 namespace xgrad::nn {
 
 Linear::Linear(std::size_t in_features, std::size_t out_features, LinearOptions options)
-    : in_(in_features), out_(out_features), has_bias_(options.bias) {
+    : in_(in_features), out_(out_features) {
     if (in_features == 0) throw std::invalid_argument("Linear: in_features must be positive");
     Tensor w = Tensor::zeros({out_features, in_features}, {.dtype = options.dtype});
     init::kaiming_uniform_(w, std::sqrt(5.0));
-    register_parameter("weight", w);
-    if (has_bias_) {
+    weight_ = register_parameter("weight", w);
+    if (options.bias) {
         Tensor b = Tensor::zeros({out_features}, {.dtype = options.dtype});
         const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
         init::uniform_(b, -bound, bound);
-        register_parameter("bias", b);
+        bias_ = register_parameter("bias", b);
     }
 }
 
@@ -37,7 +37,7 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 std::string Linear::describe() const {
-    return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (has_bias_ ? "" : ", no bias") + ")";
+    return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (bias_.defined() ? "" : ", no bias") + ")";
 }
 
 }  // namespace xgrad::nn

@@ -20,15 +20,15 @@ public:
     Tensor forward(const Tensor& x) override;
     std::string describe() const override;
 
-    const Tensor& weight() const { return parameter(0); }
+    const Tensor& weight() const { return weight_; }
     /// Undefined when built with bias = false.
-    Tensor bias() const { return has_bias_ ? parameter(1) : Tensor(); }
+    const Tensor& bias() const { return bias_; }
     std::size_t in_features() const { return in_; }
     std::size_t out_features() const { return out_; }
 
 private:
     std::size_t in_, out_;
-    bool has_bias_;
+    Tensor weight_, bias_;
 };
 
 }  // namespace xgrad::nn

@@ -4,10 +4,11 @@
 
 namespace xgrad::nn {
 
-std::size_t Module::register_parameter(std::string name, Tensor value) {
+const Tensor& Module::register_parameter(std::string name, Tensor value) {
+    if (!value.defined()) throw std::invalid_argument("register_parameter: '" + name + "' is an undefined tensor");
     value.requires_grad_(true);
     params_.emplace_back(std::move(name), std::move(value));
-    return params_.size() - 1;
+    return params_.back().second;
 }
 
 void Module::register_module(std::string name, std::shared_ptr<Module> child) {
@@ -49,10 +50,8 @@ void Module::zero_grad() {
 void Module::to(Dtype dtype) {
     for (auto& [name, t] : params_) {
         if (t.dtype() == dtype) continue;
-        std::string label = t.name();
-        t = t.detach().to(dtype);  // a fresh leaf: nothing recorded without requires_grad
-        t.requires_grad_(true);
-        t.set_name(std::move(label));
+        t.mutable_array() = cast(t.array(), dtype);  // inside the tensor: every handle sees it
+        t.zero_grad();
     }
     for (auto& [name, child] : children_) child->to(dtype);
 }

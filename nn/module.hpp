@@ -35,7 +35,8 @@ public:
     bool is_training() const { return training_; }
     /// Forgets every parameter's gradient.
     void zero_grad();
-    /// Converts every parameter to `dtype` in place (as new leaves; optimizers must be rebuilt).
+    /// Converts every parameter to `dtype` in place: every handle to it (the module's members, an
+    /// optimizer's list) sees the new values. Gradients are dropped.
     void to(Dtype dtype);
 
     /// One line describing this module alone, e.g. "Linear(784 -> 256)".
@@ -44,9 +45,9 @@ public:
     void print(std::ostream& os, int indent = 0) const;
 
 protected:
-    /// Adds a parameter; returns its index for the subclass's accessor.
-    std::size_t register_parameter(std::string name, Tensor value);
-    const Tensor& parameter(std::size_t index) const { return params_[index].second; }
+    /// Adds a parameter (it now requires grad) and returns it, for the member that keeps it:
+    /// `weight_ = register_parameter("weight", w);` (handles alias: both are the same tensor).
+    const Tensor& register_parameter(std::string name, Tensor value);
     void register_module(std::string name, std::shared_ptr<Module> child);
 
 private:

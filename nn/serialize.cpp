@@ -225,12 +225,6 @@ void assign_parameters(Module& module, const TensorMap& stored) {
     for (auto& [name, p] : module.named_parameters()) p.mutable_array() = stored.at(name).array();
 }
 
-[[noreturn]] void refuse(const std::string& what, const std::vector<std::string>& problems) {
-    std::string msg = what;
-    for (const auto& p : problems) msg += "\n  " + p;
-    throw std::runtime_error(msg);
-}
-
 // A generator's 64-bit words as exact float64 pairs (high and low 32 bits), shape (words, 2).
 Tensor encode_rng(const std::vector<std::uint64_t>& words) {
     std::vector<double> halves;
@@ -263,7 +257,7 @@ void load(Module& module, const std::filesystem::path& path) {
     TensorMap stored;
     for (auto& [name, t] : load_npz(path)) stored.emplace(name, std::move(t));
     const auto problems = parameter_problems(module, stored);
-    if (!problems.empty()) refuse("load: " + path.string() + " does not match the model:", problems);
+    throw_problems<std::runtime_error>("load: " + path.string() + " does not match the model:", problems);
     assign_parameters(module, stored);
 }
 
@@ -322,7 +316,7 @@ std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, o
             problems.push_back(std::string("'rng': ") + e.what());
         }
     }
-    if (!problems.empty()) refuse("load_checkpoint: " + path.string() + " does not fit:", problems);
+    throw_problems<std::runtime_error>("load_checkpoint: " + path.string() + " does not fit:", problems);
 
     assign_parameters(model, model_state);
     optimizer.load_state_dict(optimizer_state);

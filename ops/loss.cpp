@@ -36,14 +36,11 @@ void check_logits(const char* op, const Tensor& x) {
 
 void check_labels(const char* op, const Tensor& x, const Labels& labels) {
     check_logits(op, x);
-    const std::size_t n = x.shape()[0], c = x.shape()[1];
+    const std::size_t n = x.shape()[0];
     if (labels.size() != n)
         throw ShapeError(std::string(op) + ": " + std::to_string(labels.size()) + " labels for a batch of " +
                          std::to_string(n) + " (input " + shape_str(x.shape()) + ")");
-    for (std::size_t i = 0; i < n; ++i)
-        if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= c)
-            throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at position " +
-                                        std::to_string(i) + " is out of range for " + std::to_string(c) + " classes");
+    check_label_range(op, labels, x.shape()[1]);
 }
 
 // The target distribution of row i, class k: smoothed one-hot (labels) or smoothed probabilities.
@@ -171,6 +168,14 @@ Tensor elementwise_loss(std::string name, const Tensor& x, const Tensor& t, Redu
 }
 
 }  // namespace
+
+void check_label_range(std::string_view op, const Labels& labels, std::size_t classes) {
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= classes)
+            throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at position " +
+                                        std::to_string(i) + " is out of range for " + std::to_string(classes) +
+                                        " classes");
+}
 
 Tensor cross_entropy(const Tensor& logits, const Labels& targets, CrossEntropyOptions options) {
     check_labels("cross_entropy", logits, targets);

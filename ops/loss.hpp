@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -12,6 +13,10 @@ enum class Reduction { none, mean, sum };
 
 /// Class indices, one per sample, each in [0, classes).
 using Labels = std::vector<std::int64_t>;
+
+/// Throws std::invalid_argument "<op>: label 12 at position 3 is out of range for 10 classes" for
+/// the first label outside [0, classes).
+void check_label_range(std::string_view op, const Labels& labels, std::size_t classes);
 
 struct CrossEntropyOptions {
     Reduction reduction = Reduction::mean;

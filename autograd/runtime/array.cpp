@@ -1,5 +1,6 @@
 #include "autograd/runtime/array.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace xgrad {
@@ -19,6 +20,17 @@ std::string shape_str(std::span<const std::size_t> shape) {
 
 std::string describe(const Array& a) {
     return std::string(dtype_name(dtype_of_array(a))) + " " + shape_str(shape_of(a));
+}
+
+Array cast(const Array& a, Dtype dtype) {
+    return dispatch(dtype, [&](auto zero) -> Array {
+        using T = decltype(zero);
+        return std::visit([](const auto& x) {
+            Values<T> out = Values<T>::from_shape(x.shape());
+            std::transform(x.begin(), x.end(), out.begin(), [](auto v) { return static_cast<T>(v); });
+            return out;
+        }, a);
+    });
 }
 
 double sum_of_squares(const Array& a) {

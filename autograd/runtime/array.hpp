@@ -9,6 +9,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/runtime/errors.hpp"
 #include "autograd/runtime/memory.hpp"
 
 namespace xgrad {
@@ -55,6 +56,9 @@ inline const Shape& shape_of(const Array& a) {
     return std::visit([](const auto& x) -> const Shape& { return x.shape(); }, a);
 }
 
+/// The values converted to `dtype` (a copy, also when it is the same dtype).
+Array cast(const Array& a, Dtype dtype);
+
 /// Σ x² over all elements, accumulated in double (for L2 norms of values and gradients).
 double sum_of_squares(const Array& a);
 
@@ -66,18 +70,6 @@ std::string describe(const Array& a);
 
 /// A number as the shortest readable text: "0.25", "1e-06", "3".
 std::string number_str(double value);
-
-/// Thrown for operands whose shapes an op cannot take; the message names the op and the shapes.
-class ShapeError : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
-
-/// Thrown for operands whose dtypes an op cannot combine.
-class DtypeError : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
 
 /// Calls f(float{}) or f(double{}) for the dtype, so one generic lambda serves both.
 template <class F>

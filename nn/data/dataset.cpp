@@ -152,14 +152,10 @@ xt::xarray<std::size_t> confusion_matrix(const Tensor& logits, const Labels& lab
         throw ShapeError("confusion_matrix: expected logits (N, classes) for " + std::to_string(labels.size()) +
                          " labels, got " + shape_str(logits.shape()));
     const std::size_t c = logits.shape()[1];
+    check_label_range("confusion_matrix", labels, c);
     xt::xarray<std::size_t> counts = xt::zeros<std::size_t>({c, c});
     auto predicted = argmax(logits, 1);
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= c)
-            throw std::invalid_argument("confusion_matrix: label " + std::to_string(labels[i]) + " at position " +
-                                        std::to_string(i) + " is out of range for " + std::to_string(c) + " classes");
-        ++counts(static_cast<std::size_t>(labels[i]), predicted(i));
-    }
+    for (std::size_t i = 0; i < labels.size(); ++i) ++counts(static_cast<std::size_t>(labels[i]), predicted(i));
     return counts;
 }
 

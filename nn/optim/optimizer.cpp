@@ -1,10 +1,10 @@
 #include "nn/optim/optimizer.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <unordered_map>
 
 #include "autograd/grad_mode.hpp"
 #include "ops/common.hpp"
@@ -27,6 +27,12 @@ void with_values(Tensor& p, const Tensor& grad, F&& f) {
 }
 
 Array zeros_like(const Tensor& t) { return Tensor::zeros(t.shape(), {.dtype = t.dtype()}).array(); }
+
+// A state buffer in its parameter's dtype (Module::to may have converted the parameter since).
+Array& follow(Array& buffer, const Tensor& p) {
+    if (dtype_of_array(buffer) != p.dtype()) buffer = cast(buffer, p.dtype());
+    return buffer;
+}
 
 template <class T>
 T* raw(Array& a) {
@@ -53,7 +59,7 @@ void Optimizer::zero_grad() {
 }
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
-    : Optimizer(std::move(params), options.lr), o_(options), buffers_(params_.size()) {
+    : Optimizer(std::move(params), options.lr), o_(options), state_(params_.size()) {
     require(o_.momentum >= 0, "SGD: momentum must be non-negative, got " + number_str(o_.momentum));
     require(o_.weight_decay >= 0, "SGD: weight_decay must be non-negative, got " + number_str(o_.weight_decay));
     require(!o_.nesterov || (o_.momentum > 0 && o_.dampening == 0),
@@ -100,11 +106,12 @@ void SGD::step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         auto grad = params_[i].grad();
         if (!grad) continue;
-        const bool first = o_.momentum != 0 && !buffers_[i];  // PyTorch starts the buffer at g
-        if (first) buffers_[i] = zeros_like(params_[i]);
+        const bool first = o_.momentum != 0 && !state_[i];  // PyTorch starts the buffer at g
+        if (first) state_[i] = State{zeros_like(params_[i])};
+        Array* buffer = o_.momentum != 0 ? &follow(state_[i]->momentum_buffer, params_[i]) : nullptr;
         with_values(params_[i], *grad, [&](auto* p, const auto* g, std::size_t n) {
             using T = std::remove_pointer_t<decltype(p)>;
-            T* b = o_.momentum != 0 ? raw<T>(*buffers_[i]) : nullptr;
+            T* b = buffer ? raw<T>(*buffer) : nullptr;
             // A large parameter is updated in ranges on xgrad's threads (the loop is memory-bound).
             detail::parallel_for(n, detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                 sgd_update<T>(p + from, g + from, b ? b + from : nullptr, to - from, static_cast<T>(lr_),
@@ -115,22 +122,25 @@ void SGD::step() {
     }
 }
 
+const Array* SGD::momentum_buffer(std::size_t i) const {
+    const auto& s = state_.at(i);
+    return s ? &s->momentum_buffer : nullptr;
+}
+
+std::vector<Tensor> SGD::state_of(std::size_t i) const {
+    if (!state_[i]) return {};
+    return {Tensor(state_[i]->momentum_buffer)};
+}
+
+void SGD::set_state_of(std::size_t i, const std::vector<Tensor>& fields) {
+    if (fields.empty()) state_[i].reset();
+    else state_[i] = State{fields[0].array()};
+}
+
 namespace {
 
 Tensor scalar64(double v) { return Tensor::scalar(v, {.dtype = Dtype::float64}); }
 
-
-// "exp_avg.3" -> ("exp_avg", 3); nullopt unless the text after the last dot is an index.
-std::optional<std::pair<std::string, std::size_t>> split_index(const std::string& key) {
-    const auto dot = key.rfind('.');
-    if (dot == std::string::npos || dot + 1 == key.size()) return std::nullopt;
-    std::size_t index = 0;
-    const char* first = key.data() + dot + 1;
-    const char* last = key.data() + key.size();
-    const auto [end, ec] = std::from_chars(first, last, index);
-    if (ec != std::errc() || end != last) return std::nullopt;
-    return std::pair{key.substr(0, dot), index};
-}
 
 // The value of a defined one-element tensor, else NaN.
 double scalar_or_nan(const Tensor& t) {
@@ -142,97 +152,87 @@ bool is_count(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v
 }  // namespace
 
 NamedTensors Optimizer::state_dict() const {
-    auto* self = const_cast<Optimizer*>(this);  // slots() hands out the buffers; they are only copied
     NamedTensors out{{"lr", scalar64(lr_)}};
-    for (const auto& [name, buffers] : self->slots())
-        for (std::size_t i = 0; i < buffers->size(); ++i)
-            if ((*buffers)[i]) out.emplace_back(name + "." + std::to_string(i), Tensor(*(*buffers)[i]));
-    for (const auto& [name, counts] : self->counters())
-        for (std::size_t i = 0; i < counts->size(); ++i)
-            out.emplace_back(name + "." + std::to_string(i), scalar64(static_cast<double>((*counts)[i])));
+    const auto fields = state_fields();
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const auto values = state_of(i);
+        for (std::size_t f = 0; f < values.size(); ++f)
+            out.emplace_back(fields[f].name + "." + std::to_string(i), values[f]);
+    }
     return out;
 }
 
+namespace {
+
+// The tensors of a state by key; a key given twice is a problem.
+std::unordered_map<std::string, Tensor> by_key(const NamedTensors& state, std::vector<std::string>& problems) {
+    std::unordered_map<std::string, Tensor> keyed;
+    for (const auto& [key, t] : state)
+        if (!keyed.emplace(key, t).second) problems.push_back("'" + key + "' appears twice");
+    return keyed;
+}
+
+}  // namespace
+
 std::vector<std::string> Optimizer::state_dict_problems(const NamedTensors& state) const {
-    auto* self = const_cast<Optimizer*>(this);
-    const auto slots = self->slots();
-    const auto counters = self->counters();
     std::vector<std::string> problems;
-    bool has_lr = false;
-    for (const auto& [key, t] : state) {
-        if (!t.defined()) {
-            problems.push_back("'" + key + "' is an undefined tensor");
-            continue;
-        }
-        if (key == "lr") {
-            has_lr = true;
-            const double lr = scalar_or_nan(t);
-            if (!std::isfinite(lr) || lr < 0) problems.push_back("'lr' must be one non-negative number, got " + describe(t));
-            continue;
-        }
-        const auto split = split_index(key);
-        const bool is_slot = split && std::any_of(slots.begin(), slots.end(), [&](const auto& s) { return s.first == split->first; });
-        const bool is_counter = split && std::any_of(counters.begin(), counters.end(),
-                                                     [&](const auto& c) { return c.first == split->first; });
-        if (!is_slot && !is_counter) {
-            problems.push_back("unexpected '" + key + "'");
-            continue;
-        }
-        if (split->second >= params_.size()) {
-            problems.push_back("'" + key + "' is for parameter " + std::to_string(split->second) + ", the optimizer has " +
-                               std::to_string(params_.size()));
-            continue;
-        }
-        const Tensor& p = params_[split->second];
-        if (is_slot && (t.shape() != p.shape() || t.dtype() != p.dtype()))
-            problems.push_back("'" + key + "' is " + describe(t) + ", parameter " + std::to_string(split->second) +
-                               " is " + describe(p));
-        if (is_counter) {
-            if (!is_count(scalar_or_nan(t)))
-                problems.push_back("'" + key + "' must be one non-negative whole number, got " + describe(t));
-        }
+    auto keyed = by_key(state, problems);
+    for (const auto& [key, t] : keyed)
+        if (!t.defined()) problems.push_back("'" + key + "' is an undefined tensor");
+    if (auto lr = keyed.find("lr"); lr == keyed.end()) {
+        problems.push_back("missing 'lr'");
+    } else {
+        const double v = scalar_or_nan(lr->second);
+        if (!std::isfinite(v) || v < 0) problems.push_back("'lr' must be one non-negative number, got " + describe(lr->second));
+        keyed.erase(lr);
     }
-    if (!has_lr) problems.push_back("missing 'lr'");
-    // A parameter's buffers start together (Adam's two moments): all of them or none.
-    for (std::size_t i = 0; i < params_.size() && slots.size() > 1; ++i) {
+    // Each parameter's fields under the keys state_dict writes: all of them or none (not started).
+    const auto fields = state_fields();
+    for (std::size_t i = 0; i < params_.size(); ++i) {
         std::size_t present = 0;
-        for (const auto& [name, buffers] : slots) {
-            const std::string key = name + "." + std::to_string(i);
-            present += std::any_of(state.begin(), state.end(), [&](const auto& kv) { return kv.first == key; });
+        for (const auto& field : fields) {
+            const std::string key = field.name + "." + std::to_string(i);
+            const auto it = keyed.find(key);
+            if (it == keyed.end()) continue;
+            ++present;
+            const Tensor t = it->second;
+            keyed.erase(it);
+            if (!t.defined()) continue;
+            if (field.is_count && !is_count(scalar_or_nan(t)))
+                problems.push_back("'" + key + "' must be one non-negative whole number, got " + describe(t));
+            if (!field.is_count && (t.shape() != params_[i].shape() || t.dtype() != params_[i].dtype()))
+                problems.push_back("'" + key + "' is " + describe(t) + ", parameter " + std::to_string(i) + " is " +
+                                   describe(params_[i]));
         }
-        if (present != 0 && present != slots.size())
+        if (present != 0 && present != fields.size())
             problems.push_back("parameter " + std::to_string(i) + " has " + std::to_string(present) + " of its " +
-                               std::to_string(slots.size()) + " buffers");
+                               std::to_string(fields.size()) + " state entries");
     }
+    std::vector<std::string> unexpected;
+    for (const auto& [key, t] : keyed) unexpected.push_back(key);
+    std::sort(unexpected.begin(), unexpected.end());
+    for (const auto& key : unexpected) problems.push_back("unexpected '" + key + "'");
     return problems;
 }
 
 void Optimizer::load_state_dict(const NamedTensors& state) {
-    const auto problems = state_dict_problems(state);
-    if (!problems.empty()) {
-        std::string msg = "load_state_dict: the state does not fit this optimizer:";
-        for (const auto& p : problems) msg += "\n  " + p;
-        throw std::invalid_argument(msg);
-    }
-    // Buffers absent from the state have not started (as after construction).
-    for (auto& [name, buffers] : slots()) std::fill(buffers->begin(), buffers->end(), std::nullopt);
-    for (auto& [name, counts] : counters()) std::fill(counts->begin(), counts->end(), 0);
-    for (const auto& [key, t] : state) {
-        if (key == "lr") {
-            set_lr(t.item());
-            continue;
-        }
-        const auto [name, i] = *split_index(key);
-        for (auto& [slot, buffers] : slots())
-            if (slot == name) (*buffers)[i] = t.array();  // a copy: the state's tensors stay the caller's
-        for (auto& [counter, counts] : counters())
-            if (counter == name) (*counts)[i] = static_cast<long>(t.item());
+    throw_problems<std::invalid_argument>("load_state_dict: the state does not fit this optimizer:",
+                                          state_dict_problems(state));
+    std::unordered_map<std::string, Tensor> keyed(state.begin(), state.end());
+    set_lr(keyed.at("lr").item());
+    const auto fields = state_fields();
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        std::vector<Tensor> values;
+        for (const auto& field : fields)
+            if (auto it = keyed.find(field.name + "." + std::to_string(i)); it != keyed.end())
+                values.push_back(it->second.detach());  // a copy: the state's tensors stay the caller's
+        set_state_of(i, values);
     }
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weight_decay)
     : Optimizer(std::move(params), options.lr), o_(options), decoupled_(decoupled_weight_decay),
-      m_(params_.size()), v_(params_.size()), steps_(params_.size(), 0) {
+      state_(params_.size()) {
     require(o_.beta1 >= 0 && o_.beta1 < 1, "Adam: beta1 must be in [0, 1), got " + number_str(o_.beta1));
     require(o_.beta2 >= 0 && o_.beta2 < 1, "Adam: beta2 must be in [0, 1), got " + number_str(o_.beta2));
     require(o_.eps >= 0, "Adam: eps must be non-negative, got " + number_str(o_.eps));
@@ -244,12 +244,15 @@ void Adam::step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         auto grad = params_[i].grad();
         if (!grad) continue;
-        if (!m_[i]) m_[i] = zeros_like(params_[i]), v_[i] = zeros_like(params_[i]);
-        const long t = ++steps_[i];
+        if (!state_[i]) state_[i] = State{zeros_like(params_[i]), zeros_like(params_[i])};
+        State& s = *state_[i];
+        const long t = ++s.step;
+        Array& exp_avg = follow(s.exp_avg, params_[i]);
+        Array& exp_avg_sq = follow(s.exp_avg_sq, params_[i]);
         with_values(params_[i], *grad, [&](auto* p, const auto* g, std::size_t n) {
             using T = std::remove_pointer_t<decltype(p)>;
-            T* m = raw<T>(*m_[i]);
-            T* v = raw<T>(*v_[i]);
+            T* m = raw<T>(exp_avg);
+            T* v = raw<T>(exp_avg_sq);
             const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2);
             const T wd = static_cast<T>(o_.weight_decay), eps = static_cast<T>(o_.eps);
             // p -= lr / (1 - β1^t) · m / (√v / √(1 - β2^t) + eps), PyTorch's arrangement
@@ -266,6 +269,17 @@ void Adam::step() {
             }
         });
     }
+}
+
+std::vector<Tensor> Adam::state_of(std::size_t i) const {
+    if (!state_[i]) return {};
+    const State& s = *state_[i];
+    return {Tensor(s.exp_avg), Tensor(s.exp_avg_sq), scalar64(static_cast<double>(s.step))};
+}
+
+void Adam::set_state_of(std::size_t i, const std::vector<Tensor>& fields) {
+    if (fields.empty()) state_[i].reset();
+    else state_[i] = State{fields[0].array(), fields[1].array(), static_cast<long>(fields[2].item())};
 }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
@@ -307,12 +321,8 @@ std::vector<std::string> LRScheduler::state_dict_problems(const NamedTensors& st
 }
 
 void LRScheduler::load_state_dict(const NamedTensors& state) {
-    const auto problems = state_dict_problems(state);
-    if (!problems.empty()) {
-        std::string msg = "load_state_dict: the state does not fit this scheduler:";
-        for (const auto& p : problems) msg += "\n  " + p;
-        throw std::invalid_argument(msg);
-    }
+    throw_problems<std::invalid_argument>("load_state_dict: the state does not fit this scheduler:",
+                                          state_dict_problems(state));
     for (const auto& [key, t] : state) {
         if (key == "epoch") epoch_ = static_cast<int>(t.item());
         else base_ = t.item();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -21,9 +22,9 @@ public:
     void set_lr(double lr);
     const std::vector<Tensor>& params() const { return params_; }
 
-    /// Everything step() has accumulated, as named tensors: "lr", and each parameter i's
-    /// buffers ("momentum_buffer.i" for SGD; "exp_avg.i", "exp_avg_sq.i", "step.i" for Adam).
-    /// The tensors are copies.
+    /// Everything step() has accumulated, as named tensors: "lr", and each started parameter
+    /// i's state ("momentum_buffer.i" for SGD; "exp_avg.i", "exp_avg_sq.i", "step.i" for
+    /// Adam). The tensors are copies.
     NamedTensors state_dict() const;
     /// What load_state_dict would refuse in `state`, one line each (empty when it fits).
     std::vector<std::string> state_dict_problems(const NamedTensors& state) const;
@@ -32,11 +33,19 @@ public:
     void load_state_dict(const NamedTensors& state);
 
 protected:
-    /// The per-parameter buffers that make up the state, by name (nullopt: not started yet).
-    using Slots = std::vector<std::pair<std::string, std::vector<std::optional<Array>>*>>;
-    virtual Slots slots() = 0;
-    /// Per-parameter counters beside the buffers (Adam's step counts); none by default.
-    virtual std::vector<std::pair<std::string, std::vector<long>*>> counters() { return {}; }
+    /// One field of a parameter's state as a named tensor: a buffer of the parameter's shape and
+    /// dtype, or a count (a float64 scalar).
+    struct StateField {
+        std::string name;
+        bool is_count = false;
+    };
+    /// The adapter between a subclass's typed state and named tensors (checkpoints): the fields of
+    /// one parameter's state, in order ...
+    virtual std::vector<StateField> state_fields() const = 0;
+    /// ... parameter i's state as tensors in that order (empty before its first step) ...
+    virtual std::vector<Tensor> state_of(std::size_t i) const = 0;
+    /// ... and its restoration from tensors in that order, already checked (empty: not started).
+    virtual void set_state_of(std::size_t i, const std::vector<Tensor>& fields) = 0;
 
     std::vector<Tensor> params_;
     double lr_;
@@ -57,15 +66,21 @@ public:
     /// Throws std::invalid_argument for negative values, or nesterov without momentum or with dampening.
     SGD(std::vector<Tensor> params, SGDOptions options = {});
     void step() override;
-    /// The momentum buffer of parameter i (nullopt before its first step, or without momentum).
-    const std::optional<Array>& momentum_buffer(std::size_t i) const { return buffers_.at(i); }
+    /// Parameter i's momentum buffer; null before its first step, or without momentum.
+    const Array* momentum_buffer(std::size_t i) const;
 
 protected:
-    Slots slots() override { return {{"momentum_buffer", &buffers_}}; }
+    std::vector<StateField> state_fields() const override { return {{"momentum_buffer"}}; }
+    std::vector<Tensor> state_of(std::size_t i) const override;
+    void set_state_of(std::size_t i, const std::vector<Tensor>& fields) override;
 
 private:
+    /// What SGD keeps per parameter, from its first step on.
+    struct State {
+        Array momentum_buffer;
+    };
     SGDOptions o_;
-    std::vector<std::optional<Array>> buffers_;
+    std::vector<std::optional<State>> state_;
 };
 
 struct AdamOptions {
@@ -85,14 +100,21 @@ public:
     void step() override;
 
 protected:
-    Slots slots() override { return {{"exp_avg", &m_}, {"exp_avg_sq", &v_}}; }
-    std::vector<std::pair<std::string, std::vector<long>*>> counters() override { return {{"step", &steps_}}; }
+    std::vector<StateField> state_fields() const override {
+        return {{"exp_avg"}, {"exp_avg_sq"}, {"step", true}};
+    }
+    std::vector<Tensor> state_of(std::size_t i) const override;
+    void set_state_of(std::size_t i, const std::vector<Tensor>& fields) override;
 
 private:
+    /// What Adam keeps per parameter, from its first step on: the moments and the step count.
+    struct State {
+        Array exp_avg, exp_avg_sq;
+        long step = 0;
+    };
     AdamOptions o_;
     bool decoupled_;
-    std::vector<std::optional<Array>> m_, v_;
-    std::vector<long> steps_;
+    std::vector<std::optional<State>> state_;
 };
 
 /// AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).

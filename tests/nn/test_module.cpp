@@ -156,3 +156,30 @@ TEST_CASE("init schemes draw from the right distributions", "[nn]") {
     nn::init::uniform_(u2, -1, 1);
     CHECK((u1.data<float>() == u2.data<float>()));
 }
+
+TEST_CASE("to(dtype) converts parameters in place: an optimizer's handles and its state follow", "[nn][optim]") {
+    manual_seed(5);
+    nn::Sequential model{nn::Linear(3, 4), nn::Tanh(), nn::Linear(4, 2)};
+    auto& fc = dynamic_cast<nn::Linear&>(model[0]);
+    CHECK(fc.weight().is_same(model.parameters()[0]));  // the member is the registered tensor
+    CHECK(fc.bias().is_same(model.parameters()[1]));
+    optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+    const auto loss = [&](Dtype dtype) {
+        return nn::cross_entropy(model(Tensor::ones({2, 3}, {.dtype = dtype})), Labels{0, 1});
+    };
+    loss(float32).backward();
+    opt.step();  // a float32 momentum buffer exists now
+    REQUIRE(opt.momentum_buffer(0) != nullptr);
+    const xt::xarray<double> before = xt::cast<double>(fc.weight().data<float>());
+    model.to(float64);
+    CHECK(opt.params()[0].dtype() == float64);  // the optimizer holds the same tensors
+    CHECK(opt.params()[0].is_same(fc.weight()));
+    CHECK_FALSE(fc.weight().grad());
+    CHECK(xt::allclose(fc.weight().data<double>(), before));
+    opt.zero_grad();
+    loss(float64).backward();
+    opt.step();  // the buffer follows the parameter's dtype
+    CHECK(dtype_of_array(*opt.momentum_buffer(0)) == float64);
+    CHECK_FALSE(xt::allclose(fc.weight().data<double>(), before));
+    CHECK(model(Tensor::ones({1, 3}, {.dtype = float64})).dtype() == float64);
+}

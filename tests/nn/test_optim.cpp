@@ -142,3 +142,41 @@ TEST_CASE("an MLP learns xor with SGD", "[optim][nn]") {
     NoGradGuard no_grad;
     CHECK(data::accuracy(model(x), y) == 1.0);
 }
+
+TEST_CASE("optimizer state is typed per parameter; state_dict is its one adapter to named tensors", "[optim][errors]") {
+    auto p = with_grad({1, 2}, {0.5, -1});
+    auto q = with_grad({3}, {1});
+    optim::Adam adam({p, q}, {.lr = 0.1});
+    CHECK(adam.state_dict().size() == 1);  // before a step, as PyTorch: no state, only the settings
+    q.zero_grad();
+    adam.step();                           // q has no gradient: only p's state starts
+    std::vector<std::string> keys;
+    for (const auto& [k, t] : adam.state_dict()) keys.push_back(k);
+    CHECK(keys == std::vector<std::string>{"lr", "exp_avg.0", "exp_avg_sq.0", "step.0"});
+
+    optim::Adam other({p, q});
+    auto state = adam.state_dict();
+    CHECK(other.state_dict_problems(state).empty());
+    auto partial = state;
+    partial.erase(partial.begin() + 2);  // exp_avg_sq.0
+    partial.emplace_back("exp_avg.7", Tensor::zeros({2}, {.dtype = float64}));
+    partial.emplace_back("lr", Tensor::scalar(0.1, {.dtype = float64}));
+    partial.emplace_back("step.1", Tensor::scalar(-1, {.dtype = float64}));
+    partial.emplace_back("exp_avg.1", Tensor::zeros({5}, {.dtype = float64}));
+    CHECK_THROWS_WITH(other.load_state_dict(partial),
+                      Catch::StartsWith("load_state_dict: the state does not fit this optimizer:") &&
+                          Catch::Contains("\n  'lr' appears twice") &&
+                          Catch::Contains("\n  parameter 0 has 2 of its 3 state entries") &&
+                          Catch::Contains("\n  'step.1' must be one non-negative whole number, got float64 ()") &&
+                          Catch::Contains("\n  'exp_avg.1' is float64 (5), parameter 1 is float64 (1)") &&
+                          Catch::Contains("\n  unexpected 'exp_avg.7'"));
+    CHECK(other.state_dict().size() == 1);  // refused: nothing changed
+    other.load_state_dict(state);
+    CHECK(other.state_dict().size() == 4);
+    // an SGD state does not fit Adam, and the reverse
+    optim::SGD sgd({p}, {.lr = 0.1, .momentum = 0.9});
+    sgd.step();
+    CHECK_THAT(problems_message("", adam.state_dict_problems(sgd.state_dict())),
+               Catch::Contains("unexpected 'momentum_buffer.0'"));
+    CHECK_THAT(problems_message("", sgd.state_dict_problems(state)), Catch::Contains("unexpected 'step.0'"));
+}
