@@ -107,7 +107,8 @@ detail::TensorImpl& Tensor::checked() const {
     return *impl_;
 }
 
-const Shape& Tensor::shape() const { return shape_of(checked().data); }
+const Shape& Tensor::shape() const& { return shape_of(checked().data); }
+Shape Tensor::shape() const&& { return shape_of(checked().data); }
 
 std::size_t Tensor::size(int dim) const {
     const auto& s = shape();
@@ -126,7 +127,7 @@ std::size_t Tensor::numel() const {
 Dtype Tensor::dtype() const { return dtype_of_array(checked().data); }
 
 template <class T>
-const Values<T>& Tensor::data() const {
+const Values<T>& Tensor::data() const& {
     if (dtype() != dtype_of<T>)
         throw DtypeError("Tensor::data: tensor is " + std::string(dtype_name(dtype())) + ", asked for " +
                          std::string(dtype_name(dtype_of<T>)));
@@ -134,17 +135,25 @@ const Values<T>& Tensor::data() const {
 }
 
 template <class T>
-Values<T>& Tensor::mutable_data() {
+Values<T> Tensor::data() const&& {
+    return static_cast<const Tensor&>(*this).data<T>();
+}
+
+template <class T>
+Values<T>& Tensor::mutable_data() & {
     return const_cast<Values<T>&>(data<T>());
 }
 
-template const Values<float>& Tensor::data<float>() const;
-template const Values<double>& Tensor::data<double>() const;
-template Values<float>& Tensor::mutable_data<float>();
-template Values<double>& Tensor::mutable_data<double>();
+template const Values<float>& Tensor::data<float>() const&;
+template const Values<double>& Tensor::data<double>() const&;
+template Values<float> Tensor::data<float>() const&&;
+template Values<double> Tensor::data<double>() const&&;
+template Values<float>& Tensor::mutable_data<float>() &;
+template Values<double>& Tensor::mutable_data<double>() &;
 
-const Array& Tensor::array() const { return checked().data; }
-Array& Tensor::mutable_array() { return checked().data; }
+const Array& Tensor::array() const& { return checked().data; }
+Array Tensor::array() const&& { return checked().data; }
+Array& Tensor::mutable_array() & { return checked().data; }
 
 double Tensor::item() const {
     if (numel() != 1)
@@ -171,9 +180,11 @@ std::optional<Tensor> Tensor::grad() const {
 
 void Tensor::zero_grad() { checked().grad.reset(); }
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const& { return checked().grad_fn; }
+std::shared_ptr<Node> Tensor::grad_fn() const&& { return checked().grad_fn; }
 
-const std::string& Tensor::name() const { return checked().name; }
+const std::string& Tensor::name() const& { return checked().name; }
+std::string Tensor::name() const&& { return checked().name; }
 
 Tensor& Tensor::set_name(std::string name) {
     checked().name = std::move(name);

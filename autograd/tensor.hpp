@@ -84,7 +84,10 @@ public:
     static Tensor randn(const Shape& shape, TensorOptions options = {});
 
     bool defined() const { return impl_ != nullptr; }
-    const Shape& shape() const;
+    /// Accessors that return a reference into the tensor return a copy when called on a
+    /// temporary (`softmax(x).data<float>()`), whose values die with it: never a dangling one.
+    const Shape& shape() const&;
+    Shape shape() const&&;
     /// Extent of one dimension; negative counts from the end. Throws std::out_of_range.
     std::size_t size(int dim) const;
     std::size_t dim() const { return shape().size(); }
@@ -93,12 +96,19 @@ public:
 
     /// The values; throws DtypeError if the tensor holds the other dtype.
     template <class T>
-    const Values<T>& data() const;
-    /// The values, writable (e.g. an optimizer's update); does not record anything.
+    const Values<T>& data() const&;
     template <class T>
-    Values<T>& mutable_data();
-    const Array& array() const;
-    Array& mutable_array();
+    Values<T> data() const&&;
+    /// The values, writable (e.g. an optimizer's update); does not record anything. Not on a
+    /// temporary: what is written there is lost.
+    template <class T>
+    Values<T>& mutable_data() &;
+    template <class T>
+    Values<T>& mutable_data() && = delete;
+    const Array& array() const&;
+    Array array() const&&;
+    Array& mutable_array() &;
+    Array& mutable_array() && = delete;
     /// The only value of a one-element tensor; throws std::invalid_argument otherwise.
     double item() const;
     template <class T>
@@ -112,11 +122,13 @@ public:
     /// Forgets the accumulated gradient (the next backward starts from none).
     void zero_grad();
     /// The Node that produced this tensor; null for leaves.
-    const std::shared_ptr<Node>& grad_fn() const;
+    const std::shared_ptr<Node>& grad_fn() const&;
+    std::shared_ptr<Node> grad_fn() const&&;
     /// True for tensors not produced by a recorded op (user-created, or parameters).
     bool is_leaf() const { return grad_fn() == nullptr; }
     /// Optional label, shown by graph diagrams (e.g. "fc1.weight").
-    const std::string& name() const;
+    const std::string& name() const&;
+    std::string name() const&&;
     Tensor& set_name(std::string name);
 
     /// Back-propagates from this one-element tensor (seed 1): gradients accumulate into the
@@ -169,9 +181,11 @@ std::string describe(const Tensor& t);
 /// Prints values, dtype and grad_fn, in the manner of PyTorch: `tensor([1., 2.], requires_grad)`.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
-extern template const Values<float>& Tensor::data<float>() const;
-extern template const Values<double>& Tensor::data<double>() const;
-extern template Values<float>& Tensor::mutable_data<float>();
-extern template Values<double>& Tensor::mutable_data<double>();
+extern template const Values<float>& Tensor::data<float>() const&;
+extern template const Values<double>& Tensor::data<double>() const&;
+extern template Values<float> Tensor::data<float>() const&&;
+extern template Values<double> Tensor::data<double>() const&&;
+extern template Values<float>& Tensor::mutable_data<float>() &;
+extern template Values<double>& Tensor::mutable_data<double>() &;
 
 }  // namespace xgrad

@@ -109,7 +109,7 @@ Batch Dataset::batch(const std::vector<std::size_t>& indices) const {
     return {Tensor(std::move(values)), pick(labels, indices)};
 }
 
-DataLoader::DataLoader(const Dataset& dataset, DataLoaderOptions options) : dataset_(dataset), options_(options) {
+DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options) : dataset_(std::move(dataset)), options_(options) {
     if (options.batch_size == 0) throw std::invalid_argument("DataLoader: batch_size must be positive");
 }
 

@@ -64,8 +64,9 @@ struct DataLoaderOptions {
 /// epoch; with shuffle, each epoch draws a new order.
 class DataLoader {
 public:
-    /// Throws std::invalid_argument for a batch size of 0.
-    DataLoader(const Dataset& dataset, DataLoaderOptions options);
+    /// Keeps its own Dataset (a copy shares the inputs' storage; a temporary is moved in), so a
+    /// loader over `load_mnist(...)` is safe. Throws std::invalid_argument for a batch size of 0.
+    DataLoader(Dataset dataset, DataLoaderOptions options);
 
     class iterator {
     public:
@@ -94,9 +95,10 @@ public:
     std::uint64_t epoch() const { return epoch_; }
     /// Makes the next begin() draw epoch `e`'s order (to resume a run from a checkpoint).
     void set_epoch(std::uint64_t e) { epoch_ = e; }
+    const Dataset& dataset() const { return dataset_; }
 
 private:
-    const Dataset& dataset_;
+    Dataset dataset_;
     DataLoaderOptions options_;
     std::uint64_t epoch_ = 0;
 };

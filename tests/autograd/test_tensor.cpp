@@ -104,3 +104,25 @@ TEST_CASE("printing shows values, dtype and provenance", "[tensor]") {
     CHECK(big.find("...") != std::string::npos);
     CHECK(big.find("1999.") != std::string::npos);
 }
+
+template <class T>
+concept writable_array = requires(T&& t) { std::forward<T>(t).mutable_array(); };
+template <class T>
+concept writable_data = requires(T&& t) { std::forward<T>(t).template mutable_data<float>(); };
+
+TEST_CASE("accessors on a temporary tensor return copies, never dangling references", "[tensor]") {
+    auto x = Tensor::from({1, 2, 3}, {3});
+    static_assert(std::is_same_v<decltype(x.data<float>()), const Values<float>&>);
+    static_assert(std::is_same_v<decltype(softmax(x, 0).data<float>()), Values<float>>);
+    static_assert(std::is_same_v<decltype(exp(x).array()), Array>);
+    static_assert(std::is_same_v<decltype(exp(x).shape()), Shape>);
+    static_assert(std::is_same_v<decltype(exp(x).name()), std::string>);
+    static_assert(std::is_same_v<decltype(exp(x).grad_fn()), std::shared_ptr<Node>>);
+    // writing into a temporary is refused at compile time
+    static_assert(!writable_array<Tensor> && !writable_data<Tensor>);
+    static_assert(writable_array<Tensor&> && writable_data<Tensor&>);
+    // the copy outlives the temporary that gave it (AddressSanitizer saw a use after free here)
+    const auto& values = softmax(x, 0).data<float>();
+    CHECK(xt::allclose(values, xt::exp(x.data<float>()) / xt::sum(xt::exp(x.data<float>()))()));
+    for (auto extent : exp(x).shape()) CHECK(extent == 3);
+}

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include <xtensor/xview.hpp>
+
 using namespace xgrad;
 using xgrad::test::array;
 namespace fs = std::filesystem;
@@ -272,4 +274,18 @@ TEST_CASE("read_csv: features, label column, and clear errors", "[data][errors]"
     expect("age,salary,buys\n\"25\",40,1\n", "quoted fields are not supported");
     expect("age,salary,buys\n", "no data rows after the header");
     CHECK_THROWS_WITH(data::read_csv(dir.path / "none.csv", "buys"), Catch::Contains("cannot open the file"));
+}
+
+TEST_CASE("a DataLoader over a temporary dataset keeps the dataset alive", "[data]") {
+    // It used to keep a reference: the dataset died at the end of this statement.
+    data::DataLoader loader(data::make_moons(10, 0.1, 3), {.batch_size = 4});
+    const data::Dataset same = data::make_moons(10, 0.1, 3);
+    std::size_t seen = 0;
+    for (auto [x, y] : loader) {
+        for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == same.labels[seen + i]);
+        CHECK(xt::allclose(x.data<float>(), xt::view(same.inputs.data<float>(), xt::range(seen, seen + y.size()))));
+        seen += y.size();
+    }
+    CHECK(seen == 10);
+    CHECK(loader.dataset().size() == 10);
 }
