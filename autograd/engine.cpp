@@ -33,9 +33,8 @@ void accumulate(std::optional<Array>& slot, Array&& g) {
 
 namespace {
 
-// Each tensor's position in a list, keyed by address: open addressing with linear probing. A
-// backward of a small graph spent a tenth of its time in std::unordered_map's per-entry
-// allocations; this allocates once per doubling.
+// Each tensor's position in a list, keyed by address: open addressing with linear probing, one
+// allocation per doubling where std::unordered_map made one per entry.
 class TensorIndex {
 public:
     TensorIndex() : slots_(16) {}
@@ -97,10 +96,8 @@ struct Frame {
     std::size_t next;
 };
 
-// Every tensor the root depends on through tensors that require grad, in an order where each
-// tensor comes after all the tensors computed from it (reverse topological order, root first),
-// into `post`; `index` maps each to its position. `stack` is scratch space.
-// `for_backward` picks the message for a freed graph: a second backward, or another walk.
+// Into `post`: every tensor the root depends on through tensors that require grad, each after
+// all tensors computed from it (root first); `index` maps each to its position there.
 void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std::vector<Frame>& stack,
                 std::vector<std::shared_ptr<TensorImpl>>& post, bool for_backward) {
     stack.push_back({root, 0});
@@ -130,9 +127,8 @@ void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std
     for (std::size_t i = 0; i < post.size(); ++i) index.set(post[i].get(), i);
 }
 
-// The backward pass's working memory, kept per thread between passes: a small graph's backward
-// otherwise spends a tenth of its time allocating and growing these. A backward started while
-// another runs on the same thread (from inside a backward function) gets fresh ones.
+// The backward pass's working memory, kept per thread between passes (docs/performance.md, "Copies
+// and allocations per op"); a backward nested in a backward function gets its own.
 struct Scratch {
     TensorIndex index;
     std::vector<Frame> stack;

@@ -14,9 +14,8 @@ using detail::TensorImpl;
 
 namespace {
 
-// Drops a node's operands without recursion: an operand that dies here hands its own grad_fn to
-// a thread-local list that the outermost call empties in a loop, so destroying a chain of
-// 100,000 ops uses constant stack.
+// Drops a node's operands without recursion: an operand dying here hands its grad_fn to a
+// thread-local list that the outermost call empties in a loop (constant stack for any chain).
 void drop_inputs(std::vector<Tensor>& inputs) {
     thread_local std::vector<std::shared_ptr<Node>> orphans;
     thread_local bool draining = false;

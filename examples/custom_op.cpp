@@ -1,6 +1,7 @@
 // Defining your own differentiable op: softsign(x) = x / (1 + |x|), whose derivative is
-// 1 / (1 + |x|)^2. The forward and the backward sit together and go through xgrad::apply,
-// exactly as the built-in ops do; gradcheck then verifies the backward numerically.
+// 1 / (1 + |x|)^2. The forward and the backward sit together and go through xgrad::apply
+// (the backward reads c.grad, c.in and c.out, and returns one gradient per operand); gradcheck
+// then verifies it numerically.
 #include <iostream>
 
 #include <xtensor/xmath.hpp>

@@ -8,7 +8,7 @@
 #include "autograd/runtime/parallel.hpp"
 
 // Marks a hot loop's function for an AVX2 copy besides the baseline x86-64 one; the loader picks
-// the copy the CPU runs (measured on SGD's update: 15% faster, the loops are memory-bound).
+// the copy the CPU runs (docs/performance.md, "Where the time went": SGD).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define XGRAD_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -17,8 +17,8 @@
 
 namespace xgrad::detail {
 
-/// Elements per thread below which an elementwise pass stays on one thread (64 Ki elements, a
-/// pass of ~10 us: waking a second thread costs a few).
+/// Elements per thread below which an elementwise pass stays on one thread: waking a second
+/// thread costs more than a shorter pass saves.
 inline constexpr std::size_t parallel_grain = std::size_t{1} << 16;
 
 /// The element type of an xtensor array or expression.

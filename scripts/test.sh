@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then builds and runs every test twice: a Release build with -Werror, and a
 # build under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on: a leak fails).
-# Then: installs the Release build and builds and runs a separate project against the installed
-# package; runs an example under valgrind memcheck; runs each fuzz target for a bounded time.
+# Then: installs the Release build, moves the install to another prefix, and builds and runs a
+# separate project against it; runs an example under valgrind memcheck; runs each fuzz target for a bounded time.
 #   usage: scripts/test.sh   (XGRAD_JOBS=N to change the -j2 default; XGRAD_FUZZ_SECONDS=N, default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,15 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_WERROR=O
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release -j "$jobs" --output-on-failure
 
-echo "== install, then build and run tests/consumer against the installed package"
-rm -rf build/install build/consumer
+echo "== install, move the install elsewhere, then build and run tests/consumer against it"
+rm -rf build/install build/relocated build/consumer
 cmake --install build/release --prefix "$PWD/build/install" > /dev/null
-cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install" > /dev/null
+mv build/install build/relocated  # the package must not remember where it was installed
+if grep -rn -e "$PWD/build/install" -e '/usr/lib' build/relocated/lib/cmake/xgrad/xgrad-targets*.cmake; then
+    echo "the exported targets name absolute paths: the package cannot be moved or found elsewhere" >&2
+    exit 1
+fi
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/relocated" > /dev/null
 cmake --build build/consumer
 build/consumer/consumer
 

@@ -51,9 +51,8 @@ void mark_reused(void* p, std::size_t bytes) {
     (void)p, (void)bytes;
 }
 
-// Large buffers by size class (bytes rounded up to whole pages). Never destroyed: tensors in
-// static storage may be freed after everything else; after exit starts (`closed`), frees go
-// straight to the system.
+// Large buffers by size class (whole pages). Never destroyed, as static tensors may die after it;
+// once exit starts (`closed`), frees go straight to the system.
 struct Cache {
     std::mutex mutex;
     std::unordered_map<std::size_t, std::vector<void*>> free_blocks;

@@ -1,9 +1,6 @@
 #pragma once
-// Where tensor values live. A training step allocates the same large buffers every time
-// (activations, gradients); handing each one back to the system and faulting fresh pages in on the
-// next step costs more than the arithmetic on them (measured: 784-1024-1024-10 at batch 256 took
-// 56 ms a step instead of 14.6 ms). So buffers of 32 KiB and more are kept in a process-wide
-// cache when freed and handed out again for the next request of the same size class.
+// Where tensor values live: freed buffers of 32 KiB and more wait in a process-wide cache for the
+// next request of their size (docs/performance.md, "Where the time went": page faults).
 #include <cstddef>
 #include <cstdint>
 #include <limits>

@@ -1,6 +1,5 @@
-// A small pool of worker threads: parallel_for hands each worker one range of an index space.
-// Workers spin briefly after a job (a training step issues its products back to back) and then
-// sleep on a condition variable.
+// A pool of worker threads, each given one range of parallel_for's index space. Workers spin
+// briefly after a job (a step issues products back to back), then sleep on a condition variable.
 #include "autograd/runtime/parallel.hpp"
 
 #include <cblas.h>

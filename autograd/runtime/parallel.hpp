@@ -5,11 +5,8 @@
 
 namespace xgrad {
 
-/// How many threads xgrad uses for its work in this process. Until set_num_threads is called,
-/// the count OpenBLAS chose when it loaded: OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) if set,
-/// otherwise one per core. xgrad splits a large product into single-threaded OpenBLAS calls on
-/// its own threads (on two cores that measured 1.3-1.9x faster than OpenBLAS's own threading,
-/// see docs/performance.md), and splits large elementwise passes and optimizer updates the same way.
+/// Threads xgrad splits large products, elementwise passes and updates over; until set_num_threads,
+/// OpenBLAS's own count (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else one per core).
 int get_num_threads();
 
 /// Sets that count, like torch::set_num_threads; 1 runs everything on the calling thread.

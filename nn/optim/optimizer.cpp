@@ -68,9 +68,8 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options)
 
 namespace {
 
-// PyTorch's SGD update of n values in one pass: d = g + wd p; with momentum b = m b + damp d (b = d
-// on the first step) and d = nesterov ? d + m b : b; p -= lr d. One branch-free loop per case so
-// that the compiler vectorises it (the pointers never alias).
+// PyTorch's SGD update in one pass: d = g + wd p; with momentum b = m b + damp d (b = d at first),
+// d = nesterov ? d + m b : b; p -= lr d. One branch-free loop per case, so that it vectorises.
 template <class T>
 XGRAD_VECTOR_CLONES void sgd_update(T* __restrict p, const T* __restrict g, T* __restrict b, std::size_t n, T lr, T wd, T m, T damp,
                 bool first, bool nesterov) {

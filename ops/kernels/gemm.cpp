@@ -1,0 +1,123 @@
+#include "ops/kernels/gemm.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "autograd/runtime/parallel.hpp"
+
+namespace xgrad::detail {
+
+namespace {
+
+template <class T>
+void gemv(bool trans, std::size_t rows, std::size_t cols, const T* a, std::size_t lda, const T* x, std::size_t incx,
+          T beta, T* y) {
+    const auto tr = trans ? CblasTrans : CblasNoTrans;
+    const auto R = static_cast<blasint>(rows), C = static_cast<blasint>(cols), LDA = static_cast<blasint>(lda),
+               INCX = static_cast<blasint>(incx);
+    if constexpr (std::is_same_v<T, float>)
+        cblas_sgemv(CblasRowMajor, tr, R, C, 1.0f, a, LDA, x, INCX, beta, y, 1);
+    else
+        cblas_dgemv(CblasRowMajor, tr, R, C, 1.0, a, LDA, x, INCX, beta, y, 1);
+}
+
+// c = op(A)·op(B) + beta c when op(A) is one row (m == 1) or op(B) one column (n == 1): a
+// matrix-vector product. as_p and bs_p are the strides of that row or column.
+template <class T>
+void matrix_vector(const T* a, const T* b, T* c, std::size_t m, std::size_t n, std::size_t k, std::size_t lda,
+                   std::size_t ldb, Trans t, T beta) {
+    if (m == 1) {
+        // c (n) = a-row · op(B), with B stored k x n or, transposed, n x k.
+        const std::size_t as_p = t == Trans::a ? lda : 1;
+        if (t != Trans::b)
+            gemv(true, k, n, b, ldb, a, as_p, beta, c);
+        else
+            gemv(false, n, k, b, ldb, a, as_p, beta, c);
+    } else {
+        // c (m) = op(A) · b-column, with A stored m x k or, transposed, k x m.
+        const std::size_t bs_p = t == Trans::b ? 1 : ldb;
+        if (t != Trans::a)
+            gemv(false, m, k, a, lda, b, bs_p, beta, c);
+        else
+            gemv(true, k, m, a, lda, b, bs_p, beta, c);
+    }
+}
+
+}  // namespace
+
+template <class T>
+Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t, const T* bias) {
+    const std::size_t ar = A.shape()[0], ac = A.shape()[1], br = B.shape()[0], bc = B.shape()[1];
+    const std::size_t m = t == Trans::a ? ac : ar;
+    const std::size_t k = t == Trans::a ? ar : ac;
+    const std::size_t n = t == Trans::b ? br : bc;
+    Values<T> C = Values<T>::from_shape({m, n});
+    if (m == 0 || n == 0) return C;
+    // With a bias, rows [m0, m1) and columns [n0, n1) of C start as the bias and the product is
+    // added to them (beta = 1): one pass over C instead of BLAS's clearing pass and a bias pass.
+    const auto start_with_bias = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+        for (std::size_t i = m0; i < m1; ++i) std::copy(bias + n0, bias + n1, C.data() + i * n + n0);
+    };
+    const T beta = bias ? T(1) : T(0);
+    if (k == 0) {
+        if (bias)
+            start_with_bias(0, m, 0, n);
+        else
+            C.fill(T(0));
+        return C;
+    }
+    const auto ta = t == Trans::a ? CblasTrans : CblasNoTrans;
+    const auto tb = t == Trans::b ? CblasTrans : CblasNoTrans;
+    const std::size_t lda = std::max<std::size_t>(ac, 1), ldb = std::max<std::size_t>(bc, 1);
+    // OpenBLAS never threads a product under 9,216 multiply-adds: skip asking for its thread count.
+    const std::size_t work = m * n * k;
+    std::optional<SerialBlas> serial;
+    if (work >= 9216) serial.emplace();
+    if (m == 1 || n == 1) {
+        // a matrix-vector product: GEMV's call costs less than GEMM's
+        if (bias) start_with_bias(0, m, 0, n);
+        matrix_vector(A.data(), B.data(), C.data(), m, n, k, lda, ldb, t, beta);
+        return C;
+    }
+    // Rows [m0, m1) and columns [n0, n1) of C, one single-threaded call.
+    const auto block = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+        const T* a = A.data() + (t == Trans::a ? m0 : m0 * lda);
+        const T* b = B.data() + (t == Trans::b ? n0 * ldb : n0);
+        T* c = C.data() + m0 * n + n0;
+        if (bias) start_with_bias(m0, m1, n0, n1);  // on the thread that computes the block, in its cache
+        const auto M = static_cast<blasint>(m1 - m0), N = static_cast<blasint>(n1 - n0), K = static_cast<blasint>(k);
+        const auto LDA = static_cast<blasint>(lda), LDB = static_cast<blasint>(ldb), LDC = static_cast<blasint>(n);
+        if constexpr (std::is_same_v<T, float>)
+            cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, LDA, b, LDB, beta, c, LDC);
+        else
+            cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, LDA, b, LDB, beta, c, LDC);
+    };
+    // Products of 2M multiply-adds or more split into blocks of 1M or more over xgrad's threads; a
+    // layer's x·Wᵀ by columns (rows of W), so each thread keeps its rows of W through SGD.
+    constexpr std::size_t min_work = std::size_t{1} << 20, tile = 16;
+    const bool by_rows = m >= 2 * tile && (t != Trans::b || m > n || n < 2 * tile);
+    if (get_num_threads() == 1 || work < 2 * min_work) {
+        block(0, m, 0, n);
+    } else if (by_rows) {
+        const std::size_t grain = std::max(tile, (min_work + n * k - 1) / (n * k));
+        parallel_for(m, grain, tile, [&](std::size_t m0, std::size_t m1) { block(m0, m1, 0, n); });
+    } else {
+        const std::size_t grain = std::max(tile, (min_work + m * k - 1) / (m * k));
+        parallel_for(n, grain, tile, [&](std::size_t n0, std::size_t n1) { block(0, m, n0, n1); });
+    }
+    return C;
+}
+
+Array gemm(const Array& a, const Array& b, Trans t) {
+    return std::visit([&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return gemm(x, get<T>(b), t);
+    }, a);
+}
+
+template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
+template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
+
+}  // namespace xgrad::detail

@@ -1,0 +1,22 @@
+#pragma once
+// The matrix-product kernel under matmul and linear: BLAS calls, and how they are split over
+// xgrad's threads (docs/performance.md, "How products are routed and split"). Not public.
+
+#include "autograd/runtime/array.hpp"
+
+namespace xgrad::detail {
+
+/// Which operand of a product is transposed (a BLAS flag, never a copy).
+enum class Trans { none, a, b };
+
+/// C = op(A)·op(B), plus `bias` (length n) added to every row when given, for row-major 2-D A
+/// and B whose shapes the caller has checked: (m, k)·(k, n) -> (m, n) after op.
+template <class T>
+Values<T> gemm(const Values<T>& a, const Values<T>& b, Trans t, const T* bias = nullptr);
+/// The same on arrays of one dtype.
+Array gemm(const Array& a, const Array& b, Trans t);
+
+extern template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
+extern template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
+
+}  // namespace xgrad::detail
