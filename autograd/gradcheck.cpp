@@ -186,7 +186,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
     for (std::size_t i = 0; i < inputs.size(); ++i) needs[i] = inputs[i].requires_grad();
     Grads grads;
     try {
-        grads = node.backward(upstream, Inputs(ptrs), out, {needs.get(), inputs.size()});
+        grads = node.backward(Array(upstream), Inputs(ptrs), out, {needs.get(), inputs.size()});
     } catch (const std::exception& e) {
         r.status = NodeCheck::Status::failed;
         r.detail = std::string("backward threw: ") + e.what();

@@ -57,8 +57,8 @@ struct OwnedGradArgs {
     std::span<const bool> needs;
 };
 /// The engine's fast path for built-in ops: the backward owns the incoming gradient (the
-/// engine's own buffer once it needs it no more, else a copy), to compute in place or pass on.
-using OwningBackwardFn = std::function<Grads(Array grad, const OwnedGradArgs& c)>;
+/// engine's own buffer once it needs it no more, else a copy), to compute in place or move on.
+using OwningBackwardFn = std::function<Grads(Array&& grad, const OwnedGradArgs& c)>;
 }  // namespace detail
 
 /// What a diagram shows about an op's output (relu: its share of zeros), set by the op; the
@@ -100,7 +100,8 @@ public:
     const ForwardFn& forward() const { return forward_; }
     /// Runs the op's backward for dLoss/dOutput `grad` at operand values `in` (the recorded ones, or
     /// others of their shapes) and output `out`. Throws std::logic_error once released.
-    Grads backward(Array grad, Inputs in, const Array& out, std::span<const bool> needs) const;
+    /// `grad` is handed over: it may be moved from.
+    Grads backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs) const;
     /// Summary of the output for diagrams; null when the op sets none.
     OutputStatsFn output_stats() const { return output_stats_; }
     void set_output_stats(OutputStatsFn f) { output_stats_ = f; }

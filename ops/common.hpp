@@ -68,7 +68,7 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                 return out;
             }, in[0]);
         },
-        [d](Array grad, const OwnedGradArgs& c) -> Grads {
+        [d](Array&& grad, const OwnedGradArgs& c) -> Grads {
             // in place over the gradient, which is this backward's own (the engine's buffer)
             std::visit([&](auto& g) {
                 using T = value_t<decltype(g)>;

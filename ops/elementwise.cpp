@@ -36,10 +36,11 @@ Tensor add_or_sub(std::string name, const Tensor& a, const Tensor& b, bool subtr
             return subtract ? map(in[0], in[1], [](const auto& x, const auto& y) { return x - y; })
                             : map(in[0], in[1], [](const auto& x, const auto& y) { return x + y; });
         },
-        [subtract](Array g, const detail::OwnedGradArgs& c) -> Grads {
+        [subtract](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
             Grads out(2);
             if (c.needs[1])
-                out[1] = sum_to(subtract ? map(g, [](const auto& v) { return -v; }) : g, shape_of(c.in[1]));
+                out[1] = subtract ? sum_to(map(g, [](const auto& v) { return -v; }), shape_of(c.in[1]))
+                                  : sum_to(std::as_const(g), shape_of(c.in[1]));
             if (c.needs[0]) out[0] = sum_to(std::move(g), shape_of(c.in[0]));
             return out;
         });

@@ -248,7 +248,7 @@ TEST_CASE("an owning backward gets the engine's own gradient buffer, check_graph
     std::vector<const void*> received;
     const auto twice = [&](const Tensor& x) {
         return detail::apply_owning("twice", {x}, [](Inputs in) { return map(in[0], [](const auto& v) { return v + v; }); },
-            [&received, buffer](Array g, const detail::OwnedGradArgs&) -> Grads {
+            [&received, buffer](Array&& g, const detail::OwnedGradArgs&) -> Grads {
                 received.push_back(buffer(g));
                 std::visit([](auto& v) { for (auto& e : v) e *= 2; }, g);
                 return make_grads(std::move(g));
