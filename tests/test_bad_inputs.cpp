@@ -103,6 +103,23 @@ std::vector<BadInput> bad_inputs() {
          }, {"backward", "second time"}},
         {"check_graph without a graph", [] { check_graph(f32({2}).sum()); }, {"check_graph", "graph"}},
         {"write_graph .xyz", [] { write_graph((param({1}) * 2.0), "graph.xyz"); }, {"write_graph", ".xyz"}},
+        {"write_graph into a missing folder",
+         [] { write_graph((param({1}) * 2.0), "/nonexistent_xgrad_dir/g.dot"); }, {"write_graph", "cannot write", "g.dot"}},
+        {"to_dot of a freed graph", [] {
+             Tensor y = (param({1}) * 3.0).sum();
+             y.backward();
+             to_dot(y);
+         }, {"to_dot", "'sum'", "freed"}},
+        {"to_dot of an undefined tensor", [] { to_dot(Tensor()); }, {"to_dot", "undefined"}},
+        {"collect_diagram of an undefined tensor", [] { collect_diagram(Tensor()); }, {"collect_diagram", "undefined"}},
+        {"describe an undefined tensor", [] { describe(Tensor()); }, {"undefined Tensor"}},
+        {"check_label_range label 3 of 3 classes", [] { check_label_range("my_loss", {0, 3}, 3); },
+         {"my_loss", "label 3", "position 1", "3 classes"}},
+        {"Adam load_state_dict with half a state", [] {
+             Tensor p = param({2});
+             optim::Adam(std::vector<Tensor>{p}).load_state_dict(
+                 {{"lr", f64({})}, {"exp_avg.0", f32({2})}, {"momentum_buffer.0", f32({2})}});
+         }, {"load_state_dict", "parameter 0 has 1 of its 3", "unexpected 'momentum_buffer.0'"}},
         // modules
         {"Linear(4 -> 3) on (2,5)", [] { nn::Linear(4, 3)(f32({2, 5})); }, {"Linear(4 -> 3)", "(2, 5)"}},
         {"Linear(4 -> 3) on float64", [] { nn::Linear(4, 3)(f64({2, 4})); }, {"Linear(4 -> 3)", "float64", "float32"}},

@@ -129,7 +129,13 @@ private:
 }  // namespace
 
 Diagram collect_diagram(const Tensor& root, const DotOptions& options) {
-    if (!root.defined()) throw std::invalid_argument("to_dot: undefined tensor");
+    return detail::collect_diagram(root, options, "collect_diagram");
+}
+
+namespace detail {
+
+Diagram collect_diagram(const Tensor& root, const DotOptions& options, std::string_view caller) {
+    if (!root.defined()) throw std::invalid_argument(std::string(caller) + ": undefined tensor");
     Collector c(options);
     if (!root.grad_fn()) {
         c.leaf(root);
@@ -139,7 +145,7 @@ Diagram collect_diagram(const Tensor& root, const DotOptions& options) {
     try {
         nodes = graph_nodes(root);
     } catch (const std::runtime_error& e) {
-        throw std::runtime_error(std::string("to_dot: ") + e.what());
+        throw std::runtime_error(std::string(caller) + ": " + e.what());
     }
     // graph_nodes lists the root's node first; a diagram runs in data-flow order. A node's output
     // is found through its consumers' operands (a Node does not own its output), the root's is root.
@@ -150,5 +156,7 @@ Diagram collect_diagram(const Tensor& root, const DotOptions& options) {
     for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) c.op(**it, outputs.at(it->get()), it->get() == root.grad_fn().get());
     return c.finish(root);
 }
+
+}  // namespace detail
 
 }  // namespace xgrad

@@ -2,6 +2,7 @@
 // What a diagram of the recorded graph shows, collected from graph_nodes() before any drawing.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,5 +62,10 @@ struct Diagram {
 /// Collects what a diagram of everything that produced `root` shows. Throws
 /// std::invalid_argument for an undefined tensor, std::runtime_error if backward freed the graph.
 Diagram collect_diagram(const Tensor& root, const DotOptions& options = {});
+
+namespace detail {
+/// collect_diagram for `caller` (to_dot), whose name starts its error messages.
+Diagram collect_diagram(const Tensor& root, const DotOptions& options, std::string_view caller);
+}  // namespace detail
 
 }  // namespace xgrad

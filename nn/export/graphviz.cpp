@@ -107,7 +107,9 @@ std::string to_dot(const Diagram& d, const DotOptions& o) {
     return dot.str();
 }
 
-std::string to_dot(const Tensor& root, const DotOptions& options) { return to_dot(collect_diagram(root, options), options); }
+std::string to_dot(const Tensor& root, const DotOptions& options) {
+    return to_dot(detail::collect_diagram(root, options, "to_dot"), options);
+}
 
 std::string write_graph(const Tensor& root, const std::filesystem::path& path, const DotOptions& options) {
     const std::string dot = to_dot(root, options);
