@@ -34,9 +34,8 @@ public:
 /// True while op timing is on for this thread.
 bool is_profiling_enabled();
 
-/// Times every op's forward and backward during its lifetime on this thread, storing the
-/// durations on the nodes (Node::forward_seconds, backward_seconds) for diagrams
-/// (DotOptions::show_times). Off by default: reading the clock costs tens of nanoseconds per op.
+/// Times every op's forward and backward on this thread while alive, onto the nodes
+/// (Node::forward_seconds, backward_seconds; DotOptions::show_times). Off by default: a clock read per op.
 class ProfileGuard : detail::FlagGuard {
 public:
     ProfileGuard() : FlagGuard(detail::profiling_flag(), true) {}

@@ -98,9 +98,8 @@ public:
     const std::vector<Tensor>& inputs() const { return inputs_; }
     /// Re-runs the forward at other operand values (e.g. float64 copies for checking).
     const ForwardFn& forward() const { return forward_; }
-    /// Runs the op's backward for dLoss/dOutput `grad` at operand values `in` (the recorded ones, or
-    /// others of their shapes) and output `out`. Throws std::logic_error once released.
-    /// `grad` is handed over: it may be moved from.
+    /// Runs the op's backward for dLoss/dOutput `grad` (handed over: it may be moved from) at operand
+    /// values `in` (recorded, or others of their shapes) and output `out`. Throws once released.
     Grads backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs) const;
     /// Summary of the output for diagrams; null when the op sets none.
     OutputStatsFn output_stats() const { return output_stats_; }

@@ -48,9 +48,8 @@ Tensor unary(std::string name, const Tensor& x, F f, D d) {
         [d](const BackwardArgs& c) -> Grads { return make_grads(map(c.grad, c.in[0], c.out, d)); });
 }
 
-/// A unary op computed element by element in plain loops that the compiler vectorises (lazy
-/// xtensor expressions over xarray's dynamic rank run several times slower): f(v) gives an output
-/// element, d(g, x, y) a gradient element from the upstream gradient, input and output elements.
+/// A unary op in plain loops that the compiler vectorises (faster than lazy xtensor expressions):
+/// f(v) gives an output element, d(g, x, y) a gradient element from upstream, input and output.
 template <class F, class D>
 Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
     return apply_owning(std::move(name), {x},
