@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <string_view>
 
 #include "autograd/anomaly.hpp"
 
@@ -99,7 +100,7 @@ struct Frame {
 // Into `post`: every tensor the root depends on through tensors that require grad, each after
 // all tensors computed from it (root first); `index` maps each to its position there.
 void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std::vector<Frame>& stack,
-                std::vector<std::shared_ptr<TensorImpl>>& post, bool for_backward) {
+                std::vector<std::shared_ptr<TensorImpl>>& post, std::string_view caller) {
     stack.push_back({root, 0});
     index.insert(root.get(), 0);
     while (!stack.empty()) {
@@ -107,9 +108,10 @@ void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std
         Node* node = f.impl->grad_fn.get();
         if (node && node->released()) {
             stack.clear();
-            if (!for_backward)
-                throw std::runtime_error("the graph through '" + node->name() + "' was freed by backward(); use it "
-                                         "before, or pass {.retain_graph = true} to backward()");
+            if (caller != "backward")
+                throw std::runtime_error(std::string(caller) + ": the graph through '" + node->name() +
+                                         "' was freed by backward(); use it before, or pass "
+                                         "{.retain_graph = true} to backward()");
             throw std::runtime_error("backward: trying to backward through the graph a second time: node '" +
                                      node->name() + "' was freed by an earlier backward(); pass "
                                      "{.retain_graph = true} to the first backward() to keep the graph");
@@ -172,23 +174,25 @@ private:
 
 }  // namespace
 
-std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) {
+std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) { return detail::graph_nodes(root, "graph_nodes"); }
+
+namespace detail {
+
+std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root, std::string_view caller) {
     std::vector<std::shared_ptr<Node>> nodes;
     if (!root.requires_grad()) return nodes;
     ScratchLease s;
-    sort_graph(TensorAccess::impl(root), s->index, s->stack, s->order, false);
+    sort_graph(TensorAccess::impl(root), s->index, s->stack, s->order, caller);
     for (const auto& impl : s->order)
         if (impl->grad_fn) nodes.push_back(impl->grad_fn);
     return nodes;
 }
 
-namespace detail {
-
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     ScratchLease s;
     TensorIndex& index = s->index;
     auto& order = s->order;
-    sort_graph(TensorAccess::impl(root), index, s->stack, order, true);
+    sort_graph(TensorAccess::impl(root), index, s->stack, order, "backward");
     auto& grads = s->grads;
     grads.resize(order.size());
     grads[0].emplace(std::move(seed));

@@ -263,12 +263,7 @@ GraphCheckResult check_graph(const Tensor& root, CheckGraphOptions options) {
         throw std::invalid_argument("check_graph: the tensor has no recorded graph (nothing required grad)");
     NoGradGuard no_grad;  // replays must not record
     GraphCheckResult result;
-    std::vector<std::shared_ptr<Node>> nodes;
-    try {
-        nodes = graph_nodes(root);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(std::string("check_graph: ") + e.what());
-    }
+    const auto nodes = detail::graph_nodes(root, "check_graph");
     for (std::size_t p = 0; p < nodes.size(); ++p) {
         result.nodes.push_back(check_node(*nodes[p], p, options));
         if (result.nodes.back().status == NodeCheck::Status::failed && !result.first_failure) result.first_failure = p;

@@ -39,11 +39,7 @@ thread_local std::vector<std::shared_ptr<const Scope>> scopes;
 
 }  // namespace
 
-Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward)
-    : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
-      backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
-
-Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::OwningBackwardFn backward)
+Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::AnyBackwardFn backward)
     : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
       backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
 
@@ -72,8 +68,7 @@ void Node::release() {
 
 namespace {
 
-template <class Backward>
-Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, Backward backward) {
+Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::AnyBackwardFn backward) {
     // Operand pointers on the stack for the usual one to four operands (one allocation less per op).
     std::array<const Array*, 4> few;
     std::vector<const Array*> many(inputs.size() > few.size() ? inputs.size() : 0);

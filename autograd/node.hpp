@@ -59,6 +59,8 @@ struct OwnedGradArgs {
 /// The engine's fast path for built-in ops: the backward owns the incoming gradient (the
 /// engine's own buffer once it needs it no more, else a copy), to compute in place or move on.
 using OwningBackwardFn = std::function<Grads(Array&& grad, const OwnedGradArgs& c)>;
+/// A node's backward, of either kind.
+using AnyBackwardFn = std::variant<BackwardFn, OwningBackwardFn>;
 }  // namespace detail
 
 /// What a diagram shows about an op's output (relu: its share of zeros), set by the op; the
@@ -86,8 +88,7 @@ public:
 /// A Node never owns its output tensor; the engine hands the output's values to `backward`.
 class Node {
 public:
-    Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
-    Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::OwningBackwardFn backward);
+    Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::AnyBackwardFn backward);
     ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
@@ -125,7 +126,7 @@ private:
     std::uint64_t sequence_nr_;
     std::vector<Tensor> inputs_;
     ForwardFn forward_;
-    std::variant<BackwardFn, detail::OwningBackwardFn> backward_;
+    detail::AnyBackwardFn backward_;
     OutputStatsFn output_stats_ = nullptr;
     std::optional<double> grad_norm_, forward_seconds_, backward_seconds_;
     std::shared_ptr<const Scope> scope_;

@@ -51,20 +51,21 @@ std::string relu_stats(const Array& out) {
 }
 
 // sigmoid and tanh: the share of outputs within 0.01 of a bound.
-std::string sigmoid_stats(const Array& out) {
-    return std::visit([](const auto& a) {
+template <class Saturated>
+std::string saturation(const Array& out, Saturated saturated) {
+    return std::visit([&](const auto& a) {
         std::size_t n = 0;
-        for (auto v : a) n += v > 0.99 || v < 0.01;
+        for (auto v : a) n += saturated(static_cast<double>(v));
         return "saturated " + percent(n, a.size());
     }, out);
 }
 
+std::string sigmoid_stats(const Array& out) {
+    return saturation(out, [](double v) { return v > 0.99 || v < 0.01; });
+}
+
 std::string tanh_stats(const Array& out) {
-    return std::visit([](const auto& a) {
-        std::size_t n = 0;
-        for (auto v : a) n += std::abs(v) > 0.99;
-        return "saturated " + percent(n, a.size());
-    }, out);
+    return saturation(out, [](double v) { return std::abs(v) > 0.99; });
 }
 
 Tensor with_stats(Tensor y, OutputStatsFn stats) {

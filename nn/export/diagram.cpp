@@ -94,8 +94,8 @@ public:
         for (const auto& [leaf_name, id] : named_) {  // "0.weight" joins module "0"
             const auto dot = leaf_name.rfind('.');
             if (dot == std::string::npos) continue;
-            for (std::size_t g = 0; g < scopes_.size(); ++g)
-                if (scopes_[g] == leaf_name.substr(0, dot)) d_.groups[g].members.push_back(id);
+            for (auto& g : d_.groups)
+                if (g.name == leaf_name.substr(0, dot)) g.members.push_back(id);
         }
         std::erase_if(d_.groups, [](const Diagram::Group& g) { return g.members.size() < 2; });
         return std::move(d_);
@@ -107,10 +107,9 @@ private:
         return ids_[t.impl()] = d_.nodes.size() - 1;
     }
     std::vector<std::size_t>& group(const std::string& name, const std::string& label) {
-        for (std::size_t g = 0; g < scopes_.size(); ++g)
-            if (scopes_[g] == name) return d_.groups[g].members;
-        scopes_.push_back(name);
-        d_.groups.push_back({label, {}});
+        for (auto& g : d_.groups)
+            if (g.name == name) return g.members;
+        d_.groups.push_back({name, label, {}});
         return d_.groups.back().members;
     }
     std::string leaf_name(const Tensor& t) const {
@@ -122,7 +121,6 @@ private:
     const DotOptions& o_;
     Diagram d_;
     std::unordered_map<const detail::TensorImpl*, std::size_t> ids_;
-    std::vector<std::string> scopes_;  // the scope name of each group
     std::vector<std::pair<std::string, std::size_t>> named_;
 };
 
@@ -141,12 +139,7 @@ Diagram collect_diagram(const Tensor& root, const DotOptions& options, std::stri
         c.leaf(root);
         return c.finish(root);
     }
-    std::vector<std::shared_ptr<Node>> nodes;
-    try {
-        nodes = graph_nodes(root);
-    } catch (const std::runtime_error& e) {
-        throw std::runtime_error(std::string(caller) + ": " + e.what());
-    }
+    const auto nodes = graph_nodes(root, caller);
     // graph_nodes lists the root's node first; a diagram runs in data-flow order. A node's output
     // is found through its consumers' operands (a Node does not own its output), the root's is root.
     std::unordered_map<const Node*, Tensor> outputs{{root.grad_fn().get(), root}};

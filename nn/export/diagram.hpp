@@ -48,6 +48,7 @@ struct Diagram {
         std::string label;  ///< the operand's shape; empty without show_shapes
     };
     struct Group {
+        std::string name;   ///< the module's dotted path, "0"
         std::string label;  ///< "0: Linear(784 -> 256)"
         std::vector<std::size_t> members;
     };

@@ -140,6 +140,8 @@ namespace {
 
 Tensor scalar64(double v) { return Tensor::scalar(v, {.dtype = Dtype::float64}); }
 
+// The key of parameter i's field in a state dict: "exp_avg.3".
+std::string state_key(const std::string& field, std::size_t i) { return field + "." + std::to_string(i); }
 
 // The value of a defined one-element tensor, else NaN.
 double scalar_or_nan(const Tensor& t) {
@@ -156,7 +158,7 @@ NamedTensors Optimizer::state_dict() const {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const auto values = state_of(i);
         for (std::size_t f = 0; f < values.size(); ++f)
-            out.emplace_back(fields[f].name + "." + std::to_string(i), values[f]);
+            out.emplace_back(state_key(fields[f].name, i), values[f]);
     }
     return out;
 }
@@ -190,7 +192,7 @@ std::vector<std::string> Optimizer::state_dict_problems(const NamedTensors& stat
     for (std::size_t i = 0; i < params_.size(); ++i) {
         std::size_t present = 0;
         for (const auto& field : fields) {
-            const std::string key = field.name + "." + std::to_string(i);
+            const std::string key = state_key(field.name, i);
             const auto it = keyed.find(key);
             if (it == keyed.end()) continue;
             ++present;
@@ -223,8 +225,7 @@ void Optimizer::load_state_dict(const NamedTensors& state) {
     for (std::size_t i = 0; i < params_.size(); ++i) {
         std::vector<Tensor> values;
         for (const auto& field : fields)
-            if (auto it = keyed.find(field.name + "." + std::to_string(i)); it != keyed.end())
-                values.push_back(it->second.detach());  // a copy: the state's tensors stay the caller's
+            if (auto it = keyed.find(state_key(field.name, i)); it != keyed.end()) values.push_back(it->second);
         set_state_of(i, values);
     }
 }

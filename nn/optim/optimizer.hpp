@@ -44,7 +44,7 @@ protected:
     virtual std::vector<StateField> state_fields() const = 0;
     /// ... parameter i's state as tensors in that order (empty before its first step) ...
     virtual std::vector<Tensor> state_of(std::size_t i) const = 0;
-    /// ... and its restoration from tensors in that order, already checked (empty: not started).
+    /// ... and its restoration from copies of tensors in that order, already checked (empty: not started).
     virtual void set_state_of(std::size_t i, const std::vector<Tensor>& fields) = 0;
 
     std::vector<Tensor> params_;
