@@ -14,7 +14,6 @@ namespace xgrad {
 
 using detail::pointwise;
 using detail::stable_sigmoid;
-using detail::unary;
 using detail::value_t;
 
 namespace {
@@ -100,9 +99,9 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-    return with_stats(pointwise("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); },
-        // d relu = g where x > 0, else 0 (0 at x = 0)
-        [](auto g, auto v, auto) { return v > 0 ? g : decltype(g)(0); }), relu_stats);
+    return with_stats(pointwise("relu", x, [](auto v) { return v <= 0 ? decltype(v)(0) : v; },
+        // d relu = g where x > 0, else 0 (0 at x = 0); a NaN passes through both ways, as in PyTorch
+        [](auto g, auto v, auto) { return v <= 0 ? decltype(g)(0) : g; }), relu_stats);
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
@@ -164,31 +163,31 @@ Tensor elu(const Tensor& x, double alpha) {
 
 Tensor gelu(const Tensor& x, GeluApproximation approximate) {
     if (approximate == GeluApproximation::tanh) {
-        return unary("gelu_tanh", x,
-            [](const auto& v) {
-                using T = value_t<decltype(v)>;
+        return pointwise("gelu_tanh", x,
+            [](auto v) {
+                using T = decltype(v);
                 const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
-                return Values<T>(T(0.5) * v * (T(1) + xt::tanh(k * (v + c * v * v * v))));
+                return T(0.5) * v * (T(1) + std::tanh(k * (v + c * v * v * v)));
             },
             // with u = k (x + c x³), t = tanh u: d = g (0.5 (1 + t) + 0.5 x (1 - t²) k (1 + 3 c x²))
-            [](const auto& g, const auto& v, const auto&) {
-                using T = value_t<decltype(v)>;
+            [](auto g, auto v, auto) {
+                using T = decltype(v);
                 const T k = std::sqrt(T(2) / std::numbers::pi_v<T>), c = T(0.044715);
-                Values<T> t = xt::tanh(k * (v + c * v * v * v));
-                return Values<T>(g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v)));
+                const T t = std::tanh(k * (v + c * v * v * v));
+                return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v));
             });
     }
-    return unary("gelu", x,
-        [](const auto& v) {
-            using T = value_t<decltype(v)>;
-            return T(0.5) * v * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2)));
+    return pointwise("gelu", x,
+        [](auto v) {
+            using T = decltype(v);
+            return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
         },
         // d = g (Φ(x) + x φ(x)),  Φ(x) = (1 + erf(x / √2)) / 2,  φ(x) = e^(-x²/2) / √(2π)
-        [](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
+        [](auto g, auto v, auto) {
+            using T = decltype(v);
             const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-            return Values<T>(g * (T(0.5) * (T(1) + xt::erf(v * T(std::numbers::sqrt2 / 2))) +
-                                      v * inv_sqrt_2pi * xt::exp(T(-0.5) * v * v)));
+            return g * (T(0.5) * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2))) +
+                        v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
         });
 }
 

@@ -39,15 +39,6 @@ std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
 /// Same shape with `axis` kept as an extent of 1.
 Shape keepdims_shape(const Shape& shape, std::size_t axis);
 
-/// A unary op: f(x) computes the values, d(g, x, y) the gradient from the upstream gradient,
-/// the input and the output; both are generic over the element type.
-template <class F, class D>
-Tensor unary(std::string name, const Tensor& x, F f, D d) {
-    return apply(std::move(name), {x},
-        [f](Inputs in) { return map(in[0], f); },
-        [d](const BackwardArgs& c) -> Grads { return make_grads(map(c.grad, c.in[0], c.out, d)); });
-}
-
 /// A unary op in plain loops that the compiler vectorises (faster than lazy xtensor expressions):
 /// f(v) gives an output element, d(g, x, y) a gradient element from upstream, input and output.
 template <class F, class D>
@@ -91,6 +82,21 @@ template <class T>
 T stable_sigmoid(T v) {
     const T e = std::exp(-std::abs(v));
     return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+}
+
+/// x^p with PyTorch's shortcuts for the common exponents (sqrt, products, reciprocals), which also
+/// fix the signs of zeros and infinities; never xsimd's vector pow, which gives 0 at x = 0.
+template <class T>
+T power(T x, double p) {
+    if (p == 0) return T(1);
+    if (p == 1) return x;
+    if (p == 2) return x * x;
+    if (p == 3) return x * x * x;
+    if (p == 0.5) return std::sqrt(x);
+    if (p == -0.5) return T(1) / std::sqrt(x);
+    if (p == -1) return T(1) / x;
+    if (p == -2) return T(1) / (x * x);
+    return std::pow(x, static_cast<T>(p));
 }
 
 /// A shape seen as (outer, n, inner) around one axis: element (o, k, i) sits at

@@ -7,7 +7,7 @@
 namespace xgrad {
 
 using detail::sum_to;
-using detail::unary;
+using detail::pointwise;
 using detail::value_t;
 
 namespace {
@@ -77,45 +77,42 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& x) {
-    return unary("neg", x, [](const auto& v) { return -v; },
+    return pointwise("neg", x, [](auto v) { return -v; },
         // d(-x) = -g
-        [](const auto& g, const auto&, const auto&) { return -g; });
+        [](auto g, auto, auto) { return -g; });
 }
 
 Tensor pow(const Tensor& x, double exponent) {
-    return unary("pow", x,
-        [exponent](const auto& v) { return xt::pow(v, static_cast<value_t<decltype(v)>>(exponent)); },
-        // d(x^p) = g * p * x^(p-1); p = 0 gives 0 even at x = 0
-        [exponent](const auto& g, const auto& v, const auto&) {
-            using T = value_t<decltype(v)>;
-            auto p = static_cast<T>(exponent);
-            return Values<T>(exponent == 0 ? Values<T>(xt::zeros_like(v))
-                                               : Values<T>(g * p * xt::pow(v, p - T(1))));
+    return pointwise("pow", x, [exponent](auto v) { return detail::power(v, exponent); },
+        // d(x^p) = g p x^(p-1), and 0 for p = 0 (as PyTorch) even where x^-1 is infinite
+        [exponent](auto g, auto v, auto) {
+            using T = decltype(v);
+            return exponent == 0 ? T(0) : g * static_cast<T>(exponent) * detail::power(v, exponent - 1);
         });
 }
 
 Tensor exp(const Tensor& x) {
-    return unary("exp", x, [](const auto& v) { return xt::exp(v); },
-        // d(e^x) = g * e^x
-        [](const auto& g, const auto&, const auto& y) { return g * y; });
+    return pointwise("exp", x, [](auto v) { return std::exp(v); },
+        // d(e^x) = g e^x
+        [](auto g, auto, auto y) { return g * y; });
 }
 
 Tensor log(const Tensor& x) {
-    return unary("log", x, [](const auto& v) { return xt::log(v); },
+    return pointwise("log", x, [](auto v) { return std::log(v); },
         // d(ln x) = g / x
-        [](const auto& g, const auto& v, const auto&) { return g / v; });
+        [](auto g, auto v, auto) { return g / v; });
 }
 
 Tensor sqrt(const Tensor& x) {
-    return unary("sqrt", x, [](const auto& v) { return xt::sqrt(v); },
+    return pointwise("sqrt", x, [](auto v) { return std::sqrt(v); },
         // d(sqrt x) = g / (2 sqrt x)
-        [](const auto& g, const auto&, const auto& y) { return g / (value_t<decltype(y)>(2) * y); });
+        [](auto g, auto, auto y) { return g / (decltype(y)(2) * y); });
 }
 
 Tensor abs(const Tensor& x) {
-    return unary("abs", x, [](const auto& v) { return xt::abs(v); },
-        // d|x| = g * sign(x)
-        [](const auto& g, const auto& v, const auto&) { return g * xt::sign(v); });
+    return pointwise("abs", x, [](auto v) { return std::abs(v); },
+        // d|x| = g sign(x), with sign 0 at 0 and at NaN (as PyTorch)
+        [](auto g, auto v, auto) { return g * decltype(v)((v > 0) - (v < 0)); });
 }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -1,0 +1,83 @@
+#include "helpers.hpp"
+
+#include <functional>
+#include <map>
+
+using namespace xgrad;
+
+namespace {
+
+struct Row {
+    const char* op;
+    Dtype dtype;
+    double x, y, dy;
+};
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// PyTorch's value and gradient at each special point (tests/ops/gen_special_values.py).
+const Row rows[] = {
+#include "ops/special_values.inc"
+};
+
+const std::map<std::string, std::function<Tensor(const Tensor&)>> ops = {
+    {"exp", [](const Tensor& x) { return exp(x); }},
+    {"log", [](const Tensor& x) { return log(x); }},
+    {"sqrt", [](const Tensor& x) { return sqrt(x); }},
+    {"abs", [](const Tensor& x) { return abs(x); }},
+    {"neg", [](const Tensor& x) { return -x; }},
+    {"pow0", [](const Tensor& x) { return pow(x, 0); }},
+    {"pow1", [](const Tensor& x) { return pow(x, 1); }},
+    {"pow-1", [](const Tensor& x) { return pow(x, -1); }},
+    {"pow0.5", [](const Tensor& x) { return pow(x, 0.5); }},
+    {"pow2", [](const Tensor& x) { return pow(x, 2); }},
+    {"pow3", [](const Tensor& x) { return pow(x, 3); }},
+    {"pow-2", [](const Tensor& x) { return pow(x, -2); }},
+    {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
+    {"tanh", [](const Tensor& x) { return tanh(x); }},
+    {"relu", [](const Tensor& x) { return relu(x); }},
+    {"leaky_relu", [](const Tensor& x) { return leaky_relu(x); }},
+    {"elu", [](const Tensor& x) { return elu(x); }},
+    {"gelu", [](const Tensor& x) { return gelu(x); }},
+    {"gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApproximation::tanh); }},
+    {"silu", [](const Tensor& x) { return silu(x); }},
+    {"softplus", [](const Tensor& x) { return softplus(x); }},
+};
+
+// Equal as PyTorch's numbers are: NaN to NaN, infinities exactly, finite values to a few ulps of
+// the dtype (libm and PyTorch's Sleef differ by an ulp); the sign of a zero is not compared.
+bool same(double got, double want, Dtype dtype) {
+    if (std::isnan(want) || std::isnan(got)) return std::isnan(want) && std::isnan(got);
+    if (std::isinf(want) || std::isinf(got)) return got == want;
+    const double eps = dtype == float32 ? 0x1p-23 : 0x1p-52;
+    const double tiny = dtype == float32 ? 0x1p-149 : 0x0.0000000000001p-1022;
+    return std::abs(got - want) <= 8 * eps * std::abs(want) + 2 * tiny;
+}
+
+}  // namespace
+
+// 35 copies of each point: elements 0..31 go through the vector body of any SIMD width up to 512
+// bits, 32..34 through the scalar tail; xsimd's pow once differed between the two.
+TEST_CASE("pointwise ops at 0, -0, inf, NaN, denormals and huge values match PyTorch", "[special]") {
+    constexpr std::size_t n = 35;
+    std::size_t checked = 0;
+    std::vector<std::string> wrong;
+    for (const Row& r : rows) {
+        Tensor x = Tensor::full({n}, r.x, {.dtype = r.dtype, .requires_grad = true});
+        Tensor y = ops.at(r.op)(x);
+        y.backward(Tensor::ones({n}, {.dtype = r.dtype}));
+        const auto yv = test::values(y), gv = test::values(*x.grad());
+        for (std::size_t i = 0; i < n; ++i) {
+            if (same(yv(i), r.y, r.dtype) && same(gv(i), r.dy, r.dtype)) continue;
+            wrong.push_back(std::string(r.op) + " " + std::string(dtype_name(r.dtype)) + " at x = " + test::str(r.x) +
+                            ", element " + std::to_string(i) + ": f = " + test::str(yv(i)) + " (PyTorch " +
+                            test::str(r.y) + "), f' = " + test::str(gv(i)) + " (PyTorch " + test::str(r.dy) + ")");
+            break;
+        }
+        ++checked;
+    }
+    for (const auto& w : wrong) UNSCOPED_INFO(w);
+    CHECK(wrong.empty());
+    CHECK(checked == ops.size() * 2 * 16);
+}
