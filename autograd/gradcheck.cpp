@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <limits>
 #include <numeric>
 #include <ostream>
 #include <random>
@@ -89,16 +90,29 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
         bool all_zero = n > 0;
         for (std::size_t k = 0; k < n; ++k) {
             const double orig = x.data()[k];
-            x.data()[k] = orig + options.eps;
-            auto plus = values(fn(in));
-            x.data()[k] = orig - options.eps;
-            auto minus = values(fn(in));
-            x.data()[k] = orig;
+            // a step that suits the element's magnitude, grown while rounding in the outputs swamps it
+            double h = options.eps * std::max(1.0, std::abs(orig));
+            std::vector<double> plus, minus, rounding(m);
+            for (int attempt = 0;; ++attempt, h *= 100) {
+                x.data()[k] = orig + h;
+                plus = values(fn(in));
+                x.data()[k] = orig - h;
+                minus = values(fn(in));
+                x.data()[k] = orig;
+                bool swamped = false;
+                for (std::size_t j = 0; j < m; ++j) {
+                    const double num = (plus[j] - minus[j]) / (2 * h);
+                    rounding[j] = plus[j] == minus[j] ? 0
+                                : 2 * std::numeric_limits<double>::epsilon() * std::max(std::abs(plus[j]), std::abs(minus[j])) / h;
+                    swamped = swamped || rounding[j] > 0.1 * (options.atol + options.rtol * std::abs(num));
+                }
+                if (!swamped || attempt == 2) break;
+            }
             for (std::size_t j = 0; j < m; ++j) {
-                const double num = (plus[j] - minus[j]) / (2 * options.eps);
+                const double num = plus[j] == minus[j] ? 0 : (plus[j] - minus[j]) / (2 * h);
                 const double ana = analytic[c][j * n + k];
                 const double err = std::abs(ana - num);
-                double ratio = err / (options.atol + options.rtol * std::abs(num));
+                double ratio = err / (options.atol + options.rtol * std::abs(num) + rounding[j]);
                 if (std::isnan(ratio)) ratio = INFINITY;
                 all_zero = all_zero && ana == 0 && std::abs(num) <= options.atol;
                 ++r.entries;
@@ -144,11 +158,35 @@ std::ostream& operator<<(std::ostream& os, const GradcheckResult& r) {
 
 namespace {
 
-double dot(const Array& a, const Values<double>& v) {
-    const auto& x = get<double>(a);
-    double s = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) s += x.data()[i] * v.data()[i];
-    return s;
+// Central differences of v·f at one element of an operand, taken output by output so that outputs
+// the element does not move cancel exactly (a -1e9 mask never swamps them, an infinite output that
+// stays infinite is no kink); rounding in the outputs that do move is bounded, not ignored.
+struct Difference {
+    double central = 0, right = 0, left = 0;  // v·(f(x+h) - f(x-h))/2h and the one-sided slopes
+    double rounding = 0;                      // bound on the rounding error of each of them
+    bool finite = true;                       // false: an output became infinite or NaN nearby
+};
+
+Difference difference(const Array& plus, const Array& minus, const Array& at, const Values<double>& v, double h) {
+    const double* p = get<double>(plus).data();
+    const double* m = get<double>(minus).data();
+    const double* c = get<double>(at).data();
+    Difference d;
+    for (std::size_t j = 0; j < v.size(); ++j) {
+        if (v.data()[j] == 0 || (p[j] == c[j] && m[j] == c[j])) continue;
+        if (!std::isfinite(p[j]) || !std::isfinite(m[j])) {
+            d.finite = false;
+            return d;
+        }
+        const double w = v.data()[j];
+        d.central += w * (p[j] - m[j]);
+        d.right += w * (p[j] - c[j]);
+        d.left += w * (c[j] - m[j]);
+        d.rounding += std::abs(w) * std::max({std::abs(p[j]), std::abs(m[j]), std::abs(c[j])});
+    }
+    d.central /= 2 * h, d.right /= h, d.left /= h;
+    d.rounding *= 4 * std::numeric_limits<double>::epsilon() / h;
+    return d;
 }
 
 NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOptions& o) {
@@ -179,7 +217,9 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
     std::mt19937_64 gen(o.seed + position);
     std::normal_distribution<double> normal;
     Values<double> v = Values<double>::from_shape(shape_of(out));
-    for (auto& e : v) e = normal(gen);
+    const double* out_p = get<double>(out).data();
+    // an infinite or NaN output has no finite difference to compare: leave it out of v
+    for (std::size_t j = 0; j < v.size(); ++j) v.data()[j] = std::isfinite(out_p[j]) ? normal(gen) : 0.0;
     const Array upstream(v);
 
     std::unique_ptr<bool[]> needs(new bool[inputs.size()]);
@@ -193,7 +233,6 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
         return r;
     }
 
-    const double f0 = dot(out, v);
     double worst = -1;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!needs[i]) continue;
@@ -220,21 +259,32 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
         }
         for (std::size_t k : elements) {
             const double orig = x.data()[k];
-            x.data()[k] = orig + o.eps;
-            const double fp = dot(forward(), v);
-            x.data()[k] = orig - o.eps;
-            const double fm = dot(forward(), v);
-            x.data()[k] = orig;
+            // a step that suits the element's magnitude, grown while rounding in the outputs swamps it
+            double h = o.eps * std::max(1.0, std::abs(orig));
+            Difference d;
+            for (int attempt = 0;; ++attempt, h *= 100) {
+                x.data()[k] = orig + h;
+                const Array plus = forward();
+                x.data()[k] = orig - h;
+                const Array minus = forward();
+                x.data()[k] = orig;
+                d = difference(plus, minus, out, v, h);
+                if (!d.finite || attempt == 2 || d.rounding <= 0.1 * (o.atol + o.rtol * std::abs(d.central))) break;
+            }
+            if (!d.finite) {
+                ++r.non_finite;
+                continue;
+            }
             // a kink: the slopes on either side differ (relu at 0, step at 0, abs at 0)
-            const double right = (fp - f0) / o.eps, left = (f0 - fm) / o.eps;
-            if (!(std::abs(right - left) <= o.atol + o.rtol * std::max(std::abs(right), std::abs(left)))) {
+            const double slopes = o.atol + o.rtol * std::max(std::abs(d.right), std::abs(d.left)) + 2 * d.rounding;
+            if (!(std::abs(d.right - d.left) <= slopes)) {
                 ++r.kinks;
                 continue;
             }
-            const double numeric = (fp - fm) / (2 * o.eps);
+            const double numeric = d.central;
             const double analytic = std::visit([&](const auto& g) { return static_cast<double>(g.data()[k]); }, *grads[i]);
             const double err = std::abs(analytic - numeric);
-            double ratio = err / (o.atol + o.rtol * std::abs(numeric));
+            double ratio = err / (o.atol + o.rtol * std::abs(numeric) + d.rounding);
             if (std::isnan(ratio)) ratio = INFINITY;
             ++r.checked;
             if (ratio > worst) {
@@ -251,7 +301,9 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
           << ": analytic " << r.analytic << " vs numeric " << r.numeric;
         r.detail = s.str();
     } else if (r.checked == 0) {
-        return not_checkable(r.kinks > 0 ? "every sampled element sits on a kink" : "no elements");
+        if (r.kinks > 0) return not_checkable("every sampled element sits on a kink");
+        if (r.non_finite > 0) return not_checkable("every sampled element makes an output infinite or NaN nearby");
+        return not_checkable("no elements");
     }
     return r;
 }

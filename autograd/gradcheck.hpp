@@ -13,7 +13,7 @@ namespace xgrad {
 
 /// Tolerances of gradcheck (PyTorch's defaults): |analytic - numeric| <= atol + rtol * |numeric|.
 struct GradcheckOptions {
-    double eps = 1e-6;   ///< central-difference step
+    double eps = 1e-6;   ///< central-difference step, relative to max(1, |x|)
     double atol = 1e-5;
     double rtol = 1e-3;
     /// Accept an input whose analytic and numeric Jacobians are both zero (e.g. step(x)).
@@ -68,6 +68,7 @@ struct NodeCheck {
     std::string detail;            ///< why it failed or cannot be checked
     std::size_t checked = 0;       ///< elements compared
     std::size_t kinks = 0;         ///< elements skipped: a kink (relu at 0, step at 0) sits there
+    std::size_t non_finite = 0;    ///< elements skipped: an output turns infinite or NaN within a step
     /// The worst element (or the failing one): operand, its shape, flat index, the two values.
     std::size_t input = 0;
     Shape input_shape;
@@ -88,7 +89,8 @@ std::ostream& operator<<(std::ostream& os, const GraphCheckResult& r);
 /// is re-run in float64 at its recorded operands (copies: a float32 model can be checked), its
 /// recorded backward gives the vector-Jacobian product for a random upstream vector, and central
 /// differences of the forward check it element by element. Elements where the one-sided
-/// differences disagree sit on a kink and are reported as not checkable, never as failures.
+/// differences disagree sit on a kink, and outputs that are or turn infinite within a step have no
+/// finite difference: both are reported as not checkable, never as failures.
 /// Call it before backward frees the graph (or after a backward with retain_graph); throws
 /// std::runtime_error for a freed graph. Changes nothing in the graph or the gradients.
 GraphCheckResult check_graph(const Tensor& root, CheckGraphOptions options = {});

@@ -105,3 +105,35 @@ TEST_CASE("anomaly detection names the op that produced NaN or Inf", "[anomaly]"
     }
     CHECK_FALSE(is_anomaly_enabled());
 }
+
+TEST_CASE("check_graph passes an attention mask of -1e4, -1e9 or -inf added to the scores", "[check_graph]") {
+    for (double fill : {-1e4, -1e9, -std::numeric_limits<double>::infinity()}) {
+        for (Dtype dt : {float32, float64}) {
+            INFO("mask " << fill << ", " << dtype_name(dt));
+            manual_seed(3);
+            auto q = Tensor::randn({6, 4}, {.dtype = dt, .requires_grad = true});
+            auto k = Tensor::randn({6, 4}, {.dtype = dt, .requires_grad = true});
+            std::vector<double> mask(36, 0.0);
+            for (std::size_t i = 0; i < 6; ++i)
+                for (std::size_t j = i + 1; j < 6; ++j) mask[i * 6 + j] = fill;  // causal
+            auto scores = matmul(q, k.T()) + Tensor::from(mask, {6, 6}, {.dtype = dt});
+            auto r = check_graph((softmax(scores, 1) * Tensor::randn({6, 6}, {.dtype = dt})).sum());
+            INFO(r);
+            CHECK(r);
+            for (const auto& n : r.nodes) {
+                INFO(n.op);
+                CHECK(n.status == NodeCheck::Status::passed);
+                CHECK(n.checked > 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("gradcheck's step suits the operand: a huge constant does not swamp it", "[gradcheck]") {
+    auto mask = Tensor::from({0, -1e9, -1e4, 0, -1e9, 0}, {2, 3}, {.dtype = float64});
+    auto x = test::randn64({2, 3}, 4);
+    CHECK_GRADCHECK([&](const std::vector<Tensor>& in) { return (tanh(in[0]) + mask).sum(); }, {x});
+    // an operand of 1e6 gets a step of 1 (relative), not 1e-6 lost below its last bit
+    auto big = Tensor::from({1e6, -3e7, 2e8}, {3}, {.dtype = float64, .requires_grad = true});
+    CHECK_GRADCHECK([](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); }, {big});
+}
