@@ -86,7 +86,19 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
                              describe(*arrays[i]) + " (convert one with .to())");
     const bool timed = is_profiling_enabled();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Array out = forward(Inputs({arrays, inputs.size()}));
+    Array out;
+    try {
+        out = forward(Inputs({arrays, inputs.size()}));
+    } catch (const OutOfMemory&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        std::string operands;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (i) operands += ", ";
+            operands += describe(*arrays[i]);
+        }
+        throw OutOfMemory(name + ": out of memory computing the result of " + operands);
+    }
     const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
     if (is_anomaly_enabled()) detail::check_finite("forward", name, next_sequence_nr + 1, out, inputs);
     if (!record || !is_grad_enabled()) return Tensor(std::move(out));

@@ -12,32 +12,41 @@ namespace xgrad {
 
 namespace {
 
+// A new leaf of `shape` whose values fill(a) writes; refuses shapes no buffer holds and names `op`
+// when memory runs out.
 template <class T, class Fill>
-Tensor filled(const Shape& shape, TensorOptions options, Fill fill) {
-    Values<T> a = Values<T>::from_shape(shape);
+Tensor filled(std::string_view op, const Shape& shape, TensorOptions options, Fill fill) {
+    checked_numel(op, shape);
+    Values<T> a = allocating(op, dtype_of<T>, shape, [&] { return Values<T>::from_shape(shape); });
     fill(a);
     return Tensor(std::move(a), options.requires_grad);
 }
 
+Tensor full_of(std::string_view op, const Shape& shape, double value, TensorOptions options) {
+    return dispatch(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>(op, shape, options, [&](auto& a) { a.fill(static_cast<T>(value)); });
+    });
+}
+
 template <class Values>
 Tensor from_values(const Values& values, const Shape& shape, TensorOptions options) {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
+    const std::size_t n = checked_numel("Tensor::from", shape);
     if (n != values.size())
         throw ShapeError("Tensor::from: " + std::to_string(values.size()) +
                          " values do not fill shape " + shape_str(shape) + " (" + std::to_string(n) +
                          " elements)");
     return dispatch(options.dtype, [&](auto zero) {
         using T = decltype(zero);
-        return filled<T>(shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
+        return filled<T>("Tensor::from", shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
     });
 }
 
 template <class Dist>
-Tensor random(const Shape& shape, TensorOptions options, Dist dist) {
+Tensor random(std::string_view op, const Shape& shape, TensorOptions options, Dist dist) {
     return dispatch(options.dtype, [&](auto zero) {
         using T = decltype(zero);
-        return filled<T>(shape, options, [&](auto& a) {
+        return filled<T>(op, shape, options, [&](auto& a) {
             detail::with_generator([&](std::mt19937_64& gen) {
                 for (auto& v : a) v = static_cast<T>(dist(gen));
             });
@@ -59,25 +68,24 @@ Tensor::Tensor(Array values, bool requires_grad)
     : impl_(std::make_shared<detail::TensorImpl>(std::move(values), requires_grad)) {}
 
 Tensor Tensor::full(const Shape& shape, double value, TensorOptions options) {
-    return dispatch(options.dtype, [&](auto zero) {
-        using T = decltype(zero);
-        return filled<T>(shape, options, [&](auto& a) { a.fill(static_cast<T>(value)); });
-    });
+    return full_of("Tensor::full", shape, value, options);
 }
-
-Tensor Tensor::zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor Tensor::ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
-Tensor Tensor::scalar(double value, TensorOptions options) { return full(Shape{}, value, options); }
+Tensor Tensor::zeros(const Shape& shape, TensorOptions options) { return full_of("Tensor::zeros", shape, 0.0, options); }
+Tensor Tensor::ones(const Shape& shape, TensorOptions options) { return full_of("Tensor::ones", shape, 1.0, options); }
+Tensor Tensor::scalar(double value, TensorOptions options) { return full_of("Tensor::scalar", Shape{}, value, options); }
 
 Tensor Tensor::arange(double start, double end, double step, TensorOptions options) {
     if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
         throw std::invalid_argument("arange: step must be non-zero and bounds finite, got start " +
                                     number_str(start) + ", end " + number_str(end) + ", step " + number_str(step));
-    double count = std::ceil((end - start) / step);
-    auto n = static_cast<std::size_t>(count > 0 ? count : 0);
+    const double count = std::ceil((end - start) / step);
+    if (!(count <= 0x1p60))
+        throw ShapeError("arange: " + number_str(count) + " elements (start " + number_str(start) + ", end " +
+                         number_str(end) + ", step " + number_str(step) + ") are more than any buffer holds");
+    const auto n = static_cast<std::size_t>(count > 0 ? count : 0);
     return dispatch(options.dtype, [&](auto zero) {
         using T = decltype(zero);
-        return filled<T>(Shape{n}, options, [&](auto& a) {
+        return filled<T>("arange", Shape{n}, options, [&](auto& a) {
             for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + static_cast<double>(i) * step);
         });
     });
@@ -96,10 +104,10 @@ Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, Tensor
 }
 
 Tensor Tensor::rand(const Shape& shape, TensorOptions options) {
-    return random(shape, options, std::uniform_real_distribution<double>(0.0, 1.0));
+    return random("Tensor::rand", shape, options, std::uniform_real_distribution<double>(0.0, 1.0));
 }
 Tensor Tensor::randn(const Shape& shape, TensorOptions options) {
-    return random(shape, options, std::normal_distribution<double>(0.0, 1.0));
+    return random("Tensor::randn", shape, options, std::normal_distribution<double>(0.0, 1.0));
 }
 
 detail::TensorImpl& Tensor::checked() const {

@@ -11,7 +11,12 @@ namespace xgrad::nn {
 Linear::Linear(std::size_t in_features, std::size_t out_features, LinearOptions options)
     : in_(in_features), out_(out_features) {
     if (in_features == 0) throw std::invalid_argument("Linear: in_features must be positive");
-    Tensor w = Tensor::zeros({out_features, in_features}, {.dtype = options.dtype});
+    Tensor w;
+    try {
+        w = Tensor::zeros({out_features, in_features}, {.dtype = options.dtype});
+    } catch (const OutOfMemory& e) {  // describe() would say "no bias": bias_ is not made yet
+        throw OutOfMemory("Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + "): " + e.what());
+    }
     init::kaiming_uniform_(w, std::sqrt(5.0));
     weight_ = register_parameter("weight", w);
     if (options.bias) {

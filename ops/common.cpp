@@ -18,6 +18,7 @@ Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs) 
         if (a != b && a != 1 && b != 1) throw_shapes(op, "shapes cannot be broadcast together", lhs, rhs);
         out[i] = a == 1 ? b : a;
     }
+    checked_numel(op, out);
     return out;
 }
 

@@ -30,7 +30,7 @@ Shape resolve(const Shape& from, const std::vector<std::int64_t>& request) {
             fail("negative extent " + std::to_string(request[i]));
         } else {
             out[i] = static_cast<std::size_t>(request[i]);
-            known *= out[i];
+            if (__builtin_mul_overflow(known, out[i], &known)) fail("the extents' product overflows");
         }
     }
     if (infer) {

@@ -47,4 +47,25 @@ std::string number_str(double value) {
     return s.str();
 }
 
+std::size_t checked_numel(std::string_view op, const Shape& shape) {
+    std::size_t n = 1;
+    bool overflow = false;
+    for (std::size_t d : shape) overflow = __builtin_mul_overflow(n, d, &n) || overflow;
+    if (overflow || n > (std::size_t{1} << 60))
+        throw ShapeError(std::string(op) + ": shape " + shape_str(shape) + " has more elements than any buffer holds (" +
+                         (overflow ? std::string("the product overflows") : std::to_string(n)) + ")");
+    return n;
+}
+
+void throw_out_of_memory(std::string_view op, Dtype dtype, const Shape& shape) {
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    const double bytes = static_cast<double>(n) * (dtype == Dtype::float32 ? 4.0 : 8.0);
+    std::ostringstream s;
+    s << op << ": out of memory for a " << dtype_name(dtype) << ' ' << shape_str(shape) << " result (";
+    if (bytes >= 0x1p30) s << bytes / 0x1p30 << " GiB)";
+    else s << bytes / 0x1p20 << " MiB)";
+    throw OutOfMemory(s.str());
+}
+
 }  // namespace xgrad

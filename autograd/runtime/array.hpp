@@ -121,4 +121,23 @@ Array map(const Array& a, const Array& b, const Array& c, F&& f) {
     }, a);
 }
 
+/// The element count of `shape`; throws ShapeError naming `op` when the product overflows or no
+/// buffer could hold that many float64 elements (more than 2^60).
+std::size_t checked_numel(std::string_view op, const Shape& shape);
+
+/// Throws OutOfMemory: "<op>: out of memory for a <dtype> <shape> result (<bytes>)".
+[[noreturn]] void throw_out_of_memory(std::string_view op, Dtype dtype, const Shape& shape);
+
+/// make() with a std::bad_alloc from it turned into the OutOfMemory above.
+template <class F>
+auto allocating(std::string_view op, Dtype dtype, const Shape& shape, F make) {
+    try {
+        return make();
+    } catch (const OutOfMemory&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw_out_of_memory(op, dtype, shape);
+    }
+}
+
 }  // namespace xgrad

@@ -1,6 +1,7 @@
 #pragma once
 // The errors xgrad throws for what a user passed, and the one way a list of problems is reported.
 
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,6 +19,16 @@ public:
 class DtypeError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
+};
+
+/// A std::bad_alloc whose message says which op could not allocate what.
+class OutOfMemory : public std::bad_alloc {
+public:
+    explicit OutOfMemory(std::string message) : message_(std::move(message)) {}
+    const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+    std::string message_;
 };
 
 /// "<what>\n  <problem>\n  <problem>...": every problem found, one per line.

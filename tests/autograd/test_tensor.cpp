@@ -126,3 +126,30 @@ TEST_CASE("accessors on a temporary tensor return copies, never dangling referen
     CHECK(xt::allclose(values, xt::exp(x.data<float>()) / xt::sum(xt::exp(x.data<float>()))()));
     for (auto extent : exp(x).shape()) CHECK(extent == 3);
 }
+
+TEST_CASE("factories and shape ops refuse element counts that overflow, and name the op when memory runs out",
+          "[tensor][errors]") {
+    using Catch::Contains;
+    const std::size_t big = std::size_t{1} << 62;
+    CHECK_THROWS_WITH(Tensor::zeros({big, 4}), Contains("Tensor::zeros: shape (4611686018427387904, 4)") &&
+                                                   Contains("the product overflows"));
+    CHECK_THROWS_AS(Tensor::ones({std::size_t{1} << 32, std::size_t{1} << 32}), ShapeError);
+    CHECK_THROWS_AS(Tensor::randn({big, 8}), ShapeError);
+    CHECK_THROWS_AS(Tensor::rand({3, big, 3}), ShapeError);
+    CHECK_THROWS_AS(Tensor::full({big, 4}, 1.0), ShapeError);
+    CHECK_THROWS_AS(Tensor::from({1.0}, {big, 4}), ShapeError);  // 2^64 wraps to 0 elements, not 1
+    CHECK_THROWS_WITH(Tensor::arange(0, 1e30), Contains("arange: 1e+30 elements"));
+    CHECK_THROWS_WITH(reshape(Tensor::ones({1}), {7, 0x6DB6DB6DB6DB6DB7}), Contains("reshape: the extents' product overflows"));
+    CHECK_THROWS_AS(Tensor::zeros({std::size_t{1} << 40, 1}) + Tensor::zeros({1, std::size_t{1} << 40}), std::exception);
+    // a shape that fits in a size_t but not in memory: an OutOfMemory (a std::bad_alloc) naming it
+    try {
+        (void)Tensor::zeros({std::size_t{1} << 40});
+        FAIL("allocated 4 TiB");
+    } catch (const OutOfMemory& e) {
+        CHECK_THAT(e.what(), Contains("Tensor::zeros: out of memory for a float32 (1099511627776) result (4096 GiB)"));
+    }
+    CHECK_THROWS_AS(Tensor::zeros({std::size_t{1} << 40}), std::bad_alloc);
+    CHECK_THROWS_WITH(nn::Linear(784, 1ull << 38), Contains("Linear(784 -> 274877906944): Tensor::zeros: out of memory"));
+    // zero-size shapes stay fine
+    CHECK(Tensor::zeros({0, big}).numel() == 0);
+}
