@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <pthread.h>
 #include <unordered_map>
 #include <vector>
 
@@ -77,7 +78,11 @@ struct Cache {
 std::atomic<bool> closed{false};
 
 Cache& cache() {
-    static Cache* c = new Cache;
+    // fork() holds the mutex across the copy, so a child never inherits it locked by a thread it lacks
+    static Cache* c = [] {
+        pthread_atfork([] { cache().mutex.lock(); }, [] { cache().mutex.unlock(); }, [] { cache().mutex.unlock(); });
+        return new Cache;
+    }();
     return *c;
 }
 

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -129,9 +130,31 @@ private:
 
 thread_local bool Pool::in_job = false;
 
+// The pool, made on first use and joined at exit. A child of fork() has none of the parent's
+// workers: it abandons the copied pool (never touching its mutexes) and makes its own.
+struct PoolHolder {
+    std::atomic<Pool*> pool{nullptr};
+    std::atomic<Pool*> abandoned{nullptr};  // the parent's, copied by fork(): reachable, never destroyed
+    PoolHolder() {
+        pthread_atfork(nullptr, nullptr, [] {
+            PoolHolder& h = holder();
+            if (Pool* p = h.pool.exchange(nullptr)) h.abandoned.store(p);
+        });
+    }
+    ~PoolHolder() { delete pool.load(); }
+    static PoolHolder& holder() {
+        static PoolHolder h;
+        return h;
+    }
+};
+
 Pool& pool() {
-    static Pool p;  // joined at exit
-    return p;
+    PoolHolder& h = PoolHolder::holder();
+    if (Pool* p = h.pool.load(std::memory_order_acquire)) return *p;
+    auto fresh = std::make_unique<Pool>();
+    Pool* expected = nullptr;
+    if (h.pool.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) return *fresh.release();
+    return *expected;  // another thread made it first
 }
 
 }  // namespace
@@ -152,7 +175,7 @@ void parallel_run(std::size_t n, std::size_t grain, std::size_t align, RangeFn f
     align = std::max<std::size_t>(align, 1);
     const std::size_t parts = std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()),
                                                     n / std::max<std::size_t>(grain, 1));
-    if (parts <= 1 || Pool::in_job || !alive.load(std::memory_order_relaxed)) {
+    if (parts <= 1) {
         fn(context, 0, n);
         return;
     }
@@ -160,15 +183,32 @@ void parallel_run(std::size_t n, std::size_t grain, std::size_t align, RangeFn f
     const std::size_t step = ((n + parts - 1) / parts + align - 1) / align * align;
     std::vector<std::pair<std::size_t, std::size_t>> ranges;
     for (std::size_t begin = 0; begin < n; begin += step) ranges.emplace_back(begin, std::min(n, begin + step));
-    if (ranges.size() <= 1 || !pool().run(ranges, fn, context)) fn(context, 0, n);
+    if (ranges.size() > 1 && !Pool::in_job && alive.load(std::memory_order_relaxed) && pool().run(ranges, fn, context))
+        return;
+    // The pool is busy (another thread has it) or this is a nested call: the same ranges one after
+    // the other, so the result is bit for bit the one the pool would give (a split product's blocks).
+    for (const auto& [begin, end] : ranges) fn(context, begin, end);
 }
 
-SerialBlas::SerialBlas() : previous_(openblas_get_num_threads()) {
-    if (previous_ != 1) openblas_set_num_threads(1);
+// OpenBLAS's thread count is one global: the first of overlapping SerialBlas scopes (on any
+// thread) sets it to 1 and the last restores it, so no thread's product runs with OpenBLAS's threads.
+namespace {
+std::mutex serial_mutex;
+int serial_depth = 0;
+int serial_previous = 1;
+}  // namespace
+
+SerialBlas::SerialBlas() {
+    std::lock_guard<std::mutex> lock(serial_mutex);
+    if (serial_depth++ == 0) {
+        serial_previous = openblas_get_num_threads();
+        if (serial_previous != 1) openblas_set_num_threads(1);
+    }
 }
 
 SerialBlas::~SerialBlas() {
-    if (previous_ != 1) openblas_set_num_threads(previous_);
+    std::lock_guard<std::mutex> lock(serial_mutex);
+    if (--serial_depth == 0 && serial_previous != 1) openblas_set_num_threads(serial_previous);
 }
 
 }  // namespace detail

@@ -40,17 +40,15 @@ void parallel_for(std::size_t n, std::size_t grain, std::size_t align, const F& 
                  &f);
 }
 
-/// Keeps OpenBLAS single-threaded for its lifetime (restoring the previous count), so that the
-/// products xgrad issues, split over its own threads or not, never start OpenBLAS's threads too.
+/// Keeps OpenBLAS single-threaded for its lifetime (restoring the previous count when the last
+/// scope on any thread ends), so that the products xgrad issues, split over its own threads or
+/// not, never start OpenBLAS's threads too.
 class SerialBlas {
 public:
     SerialBlas();
     ~SerialBlas();
     SerialBlas(const SerialBlas&) = delete;
     SerialBlas& operator=(const SerialBlas&) = delete;
-
-private:
-    int previous_;
 };
 
 }  // namespace detail

@@ -8,6 +8,10 @@
 #include <set>
 #include <thread>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "ops/common.hpp"
 
 using namespace xgrad;
@@ -171,4 +175,46 @@ TEST_CASE("a large split linear layer with a bias matches a plain loop, split by
         INFO("largest error " << worst << " of values up to " << scale);
         CHECK(worst <= 1e-5 * scale);
     }
+}
+
+TEST_CASE("two threads that contend for the pool get what each gets alone, bit for bit", "[parallel][threads]") {
+    // whichever thread holds the pool splits its products; the other runs the same blocks itself
+    Threads two(2);  // for the whole test: neither thread's guard may end the other's setting
+    const auto alone = train(2);
+    std::vector<std::vector<xt::xarray<float>>> together(2);
+    {
+        std::thread a([&] { together[0] = train(2); });
+        std::thread b([&] { together[1] = train(2); });
+        a.join();
+        b.join();
+    }
+    for (const auto& run : together) {
+        REQUIRE(run.size() == alone.size());
+        for (std::size_t i = 0; i < run.size(); ++i) CHECK((run[i] == alone[i]));
+    }
+}
+
+TEST_CASE("a child of fork() runs parallel ops on its own pool instead of waiting for its parent's", "[parallel]") {
+    Threads two(2);
+    const Tensor big = Tensor::randn({1 << 18});
+    const Tensor expected = relu(big);  // the parent's workers now exist
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const Tensor y = relu(big);  // hung forever on the parent's workers before the fix
+        _exit(xt::all(xt::equal(y.data<float>(), expected.data<float>())) ? 0 : 1);
+    }
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 300 && done == 0; ++i) {  // up to 30 s
+        done = waitpid(child, &status, WNOHANG);
+        if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (done == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        FAIL("the child of fork() hung in its first parallel op");
+    }
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
