@@ -12,6 +12,7 @@
 #include "autograd/runtime/memory.hpp"
 #include "autograd/node.hpp"
 #include "autograd/runtime/parallel.hpp"
+#include "autograd/runtime/process.hpp"
 #include "autograd/runtime/random.hpp"
 #include "autograd/tensor.hpp"
 #include "ops/activation.hpp"

@@ -2,7 +2,12 @@
 //   fashion_mnist [--epochs 10] [--lr 0.1] [--batch-size 128] [--hidden 256,128] ...  (--help)
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -79,28 +84,50 @@ private:
     Clock::time_point start_;
 };
 
+// Writes `text` to a temporary name beside `path`, then renames it into place.
+void write_text(const std::filesystem::path& path, const std::string& text) {
+    const auto tmp = std::filesystem::path(path.string() + ".tmp");
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        f << text;
+        if (!f.flush()) {
+            f.close();
+            std::filesystem::remove(tmp);
+            throw std::runtime_error("cannot write " + path.string());
+        }
+    }
+    std::filesystem::rename(tmp, path);
+}
+
 // rows[i] is epoch first_epoch + i.
 void write_history(const std::filesystem::path& dir, int first_epoch, const std::vector<std::array<double, 3>>& rows) {
-    std::ofstream f(dir / "history.tsv");
+    std::ostringstream f;
     f << "# epoch\ttrain_loss\ttest_accuracy\n";
     for (std::size_t i = 0; i < rows.size(); ++i)
         f << first_epoch + static_cast<int>(i) << '\t' << rows[i][0] << '\t' << rows[i][2] << '\n';
+    write_text(dir / "history.tsv", f.str());
 }
 
-// Draws loss and accuracy per epoch with gnuplot, when it is installed.
+// Draws loss and accuracy per epoch with gnuplot, when it is installed: the script names only
+// files inside the output directory, where gnuplot runs, so no path reaches its command line.
 void plot_history(const std::filesystem::path& dir) {
-    const auto tsv = (dir / "history.tsv").string(), svg = (dir / "history.svg").string();
-    const std::string script =
-        "set terminal svg size 640,360 dynamic font 'sans,12' background rgb 'white'; set output '" + svg + "';"
-        "set title 'Fashion-MNIST training'; set xlabel 'epoch'; set ylabel 'train loss'; set y2label 'test accuracy';"
-        "set ytics nomirror; set y2tics; set grid; set key center right;"
-        "plot '" + tsv + "' using 1:2 with linespoints lw 2 title 'train loss', '" + tsv +
-        "' using 1:3 axes x1y2 with linespoints lw 2 title 'test accuracy'";
-    const std::string command = "gnuplot -e \"" + script + "\" 2>/dev/null";
-    if (std::system("command -v gnuplot > /dev/null 2>&1") == 0 && std::system(command.c_str()) == 0)
-        std::cout << "wrote " << svg << '\n';
-    else
-        std::cout << "(gnuplot not found: the per-epoch figures are in " << tsv << ")\n";
+    write_text(dir / "history.gp",
+               "set terminal svg size 640,360 dynamic font 'sans,12' background rgb 'white'\n"
+               "set output 'history.svg.tmp'\n"
+               "set title 'Fashion-MNIST training'; set xlabel 'epoch'; set ylabel 'train loss'\n"
+               "set y2label 'test accuracy'; set ytics nomirror; set y2tics; set grid; set key center right\n"
+               "plot 'history.tsv' using 1:2 with linespoints lw 2 title 'train loss', \\\n"
+               "     'history.tsv' using 1:3 axes x1y2 with linespoints lw 2 title 'test accuracy'\n");
+    const auto status = run_program({"gnuplot", "history.gp"}, {.cwd = dir, .quiet = true});
+    if (!status) {
+        std::cout << "(gnuplot not found: the per-epoch figures are in " << (dir / "history.tsv").string() << ")\n";
+    } else if (*status != 0) {
+        std::filesystem::remove(dir / "history.svg.tmp");
+        std::cout << "(gnuplot could not draw " << (dir / "history.gp").string() << "; the figures are in history.tsv)\n";
+    } else {
+        std::filesystem::rename(dir / "history.svg.tmp", dir / "history.svg");
+        std::cout << "wrote " << (dir / "history.svg").string() << '\n';
+    }
 }
 
 // Accuracy on a dataset, in batches of 1,000 (memory stays at one batch's activations).
@@ -114,17 +141,61 @@ double test_accuracy(nn::Sequential& model, const data::Dataset& test) {
     return right / static_cast<double>(test.size());
 }
 
+// A flag's value as a finite number in [lo, hi]: NaN, infinities, trailing text and values out of
+// range are refused by name before anything runs.
+CLI::Validator real_in(double lo, double hi) {
+    const std::string range = hi == std::numeric_limits<double>::max() ? ">= " + number_str(lo)
+                                                                         : "in [" + number_str(lo) + ", " + number_str(hi) + "]";
+    return CLI::Validator(
+        [lo, hi, range](std::string& text) -> std::string {
+            char* end = nullptr;
+            errno = 0;
+            const double v = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v)) return "not a finite number: " + text;
+            if (v < lo || v > hi) return "must be " + range + ", got " + text;
+            return {};
+        },
+        "NUMBER " + range);
+}
+
+// A flag's value as a whole number in [lo, hi], digits only: "-5" never wraps to 2^64 - 5.
+CLI::Validator count_in(std::uint64_t lo, std::uint64_t hi) {
+    const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    return CLI::Validator(
+        [lo, hi, range](std::string& text) -> std::string {
+            if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+                return "not a whole number: " + text;
+            errno = 0;
+            const std::uint64_t v = std::strtoull(text.c_str(), nullptr, 10);
+            if (errno == ERANGE || v < lo || v > hi) return "must be in " + range + ", got " + text;
+            return {};
+        },
+        "INTEGER in " + range);
+}
+
+constexpr auto int_max = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
+constexpr double real_max = std::numeric_limits<double>::max();
+constexpr std::size_t max_parameters = std::size_t{1} << 28;  // 1 GiB of float32 weights
+
+int run(const Config& c);
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Config c;
     CLI::App app{"Train a multilayer perceptron on Fashion-MNIST with xgrad"};
-    app.add_option("--epochs", c.epochs, "passes over the training set")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--lr", c.lr, "learning rate")->check(CLI::NonNegativeNumber)->capture_default_str();
-    app.add_option("--momentum", c.momentum, "SGD momentum")->check(CLI::NonNegativeNumber)->capture_default_str();
-    app.add_option("--weight-decay", c.weight_decay, "L2 penalty (decoupled for adamw)")->capture_default_str();
-    app.add_option("--batch-size", c.batch_size, "samples per step")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--hidden", c.hidden, "hidden layer sizes, e.g. 256,128")->delimiter(',')->capture_default_str();
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return "fashion_mnist: " + std::string(e.what()) + " (--help lists the flags)\n";
+    });
+    app.add_option("--epochs", c.epochs, "passes over the training set")->check(count_in(1, 1000000))->capture_default_str();
+    app.add_option("--lr", c.lr, "learning rate")->check(real_in(0, real_max))->capture_default_str();
+    app.add_option("--momentum", c.momentum, "SGD momentum")->check(real_in(0, 1))->capture_default_str();
+    app.add_option("--weight-decay", c.weight_decay, "L2 penalty (decoupled for adamw)")->check(real_in(0, real_max))
+        ->capture_default_str();
+    app.add_option("--batch-size", c.batch_size, "samples per step")->check(count_in(1, u64_max))->capture_default_str();
+    app.add_option("--hidden", c.hidden, "hidden layer sizes, e.g. 256,128")->delimiter(',')->check(count_in(1, 1 << 20))
+        ->capture_default_str();
     app.add_option("--activation", c.activation, "hidden activation")
         ->check(CLI::IsMember({"identity", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "gelu_tanh",
                                "silu", "softplus"}))
@@ -133,29 +204,69 @@ int main(int argc, char** argv) {
     app.add_option("--schedule", c.schedule, "learning rate per epoch: cosine (annealed to 0), step (x0.1 every 4), none")
         ->check(CLI::IsMember({"cosine", "step", "none"}))
         ->capture_default_str();
-    app.add_option("--seed", c.seed, "seed for initialisation and shuffling")->capture_default_str();
+    app.add_option("--seed", c.seed, "seed for initialisation and shuffling")->check(count_in(0, u64_max))->capture_default_str();
     app.add_option("--data-dir", c.data_dir, "directory with the MNIST-format .gz files")->capture_default_str();
     app.add_option("--output-dir", c.output_dir, "where the history and pictures go")->capture_default_str();
-    app.add_option("--limit", c.limit, "train on the first N samples only (0: all)")->capture_default_str();
-    app.add_option("--min-accuracy", c.min_accuracy, "exit with status 1 if the final test accuracy is lower");
+    app.add_option("--limit", c.limit, "train on the first N samples only (0: all)")->check(count_in(0, u64_max))
+        ->capture_default_str();
+    app.add_option("--min-accuracy", c.min_accuracy, "exit with status 1 if the final test accuracy is lower")
+        ->check(real_in(0, 1));
     app.add_option("--checkpoint-every", c.checkpoint_every,
                    "write <output-dir>/checkpoint.npz (model, optimizer, schedule, generator, epoch) every N epochs; 0: never")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(count_in(0, int_max))->capture_default_str();
     app.add_option("--resume", c.resume, "continue the run a checkpoint was written by (same flags otherwise)")
         ->check(CLI::ExistingFile);
     app.add_option("--stop-after", c.stop_after, "stop after this epoch as if interrupted (resume later)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(count_in(0, int_max));
     CLI11_PARSE(app, argc, argv);
+    try {
+        return run(c);
+    } catch (const std::exception& e) {  // one line, whatever failed: a file, memory, a library check
+        std::string message = e.what();
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        std::cerr << "fashion_mnist: " << message << '\n';
+        return 2;
+    }
+}
 
-    data::Dataset train = [&] {
-        try {
-            return data::load_mnist(c.data_dir, data::Split::train);
-        } catch (const std::exception& e) {
-            std::cerr << "fashion_mnist: " << e.what() << '\n';
-            std::exit(2);
+namespace {
+
+[[noreturn]] void refuse(const std::string& why) { throw std::runtime_error(why); }
+
+// The output directory, made if missing, and proved writable before any training.
+void prepare_output_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+        refuse("--output-dir " + dir.string() + ": cannot make a directory there (" +
+               (ec ? ec.message() : std::string("a file has that name")) + ")");
+    const auto probe = dir / ".fashion_mnist_write_test";
+    {
+        std::ofstream f(probe, std::ios::binary);
+        f << std::string(4096, 'x');
+        if (!f.flush()) {
+            f.close();
+            std::filesystem::remove(probe, ec);
+            refuse("--output-dir " + dir.string() + ": cannot write there (read-only or full)");
         }
-    }();
-    data::Dataset test = data::load_mnist(c.data_dir, data::Split::test);
+    }
+    std::filesystem::remove(probe, ec);
+}
+
+data::Dataset load(const Config& c, data::Split split) {
+    data::Dataset set = data::load_mnist(c.data_dir, split);
+    if (set.size() == 0)
+        refuse("--data-dir " + c.data_dir + ": the " + (split == data::Split::train ? "training" : "test") + " set is empty");
+    return set;
+}
+
+int run(const Config& c) {
+    data::Dataset train = load(c, data::Split::train);
+    data::Dataset test = load(c, data::Split::test);
+    if (test.sample_shape() != train.sample_shape())
+        refuse("--data-dir " + c.data_dir + ": test images are " + shape_str(test.sample_shape()) +
+               " but training images are " + shape_str(train.sample_shape()));
+
     if (c.limit > 0 && c.limit < train.size()) {
         std::vector<std::size_t> first(c.limit);
         std::iota(first.begin(), first.end(), std::size_t{0});
@@ -166,6 +277,12 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> sizes{train.sample_shape()[0]};
     sizes.insert(sizes.end(), c.hidden.begin(), c.hidden.end());
     sizes.push_back(10);
+    std::size_t parameters = 0;
+    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) parameters += (sizes[i] + 1) * sizes[i + 1];
+    if (parameters > max_parameters)
+        refuse("--hidden: the model would have " + std::to_string(parameters) + " parameters, more than the " +
+               std::to_string(max_parameters) + " this example trains");
+    prepare_output_dir(c.output_dir);
     nn::Sequential model = nn::MLP(sizes, c.activation);
     auto opt = make_optimizer(c, model.parameters());
     std::optional<optim::CosineAnnealingLR> cosine;
@@ -176,12 +293,16 @@ int main(int argc, char** argv) {
     optim::LRScheduler* scheduler = cosine ? static_cast<optim::LRScheduler*>(&*cosine) : step_lr ? &*step_lr : nullptr;
     int done = 0;  // epochs already trained
     if (!c.resume.empty()) {
+        std::int64_t epochs_done = 0;
         try {
-            done = static_cast<int>(nn::load_checkpoint(c.resume, model, *opt, scheduler));
+            epochs_done = nn::load_checkpoint(c.resume, model, *opt, scheduler);
         } catch (const std::exception& e) {
-            std::cerr << "fashion_mnist: " << e.what() << "\n(resume with the flags of the run that wrote it)\n";
-            return 2;
+            refuse(std::string(e.what()) + " (resume with the flags of the run that wrote it)");
         }
+        if (epochs_done < 0 || epochs_done > c.epochs)
+            refuse("--resume " + c.resume + ": the checkpoint is after epoch " + std::to_string(epochs_done) +
+                   ", outside this run's 0 to --epochs " + std::to_string(c.epochs));
+        done = static_cast<int>(epochs_done);
         loader.set_epoch(static_cast<std::uint64_t>(done));
         std::cout << "resumed from " << c.resume << " after epoch " << done << "\n";
     }
@@ -192,7 +313,6 @@ int main(int argc, char** argv) {
               << "optimizer: " << c.optimizer << " lr " << c.lr << (c.optimizer == "sgd" ? " momentum " + number_str(c.momentum) : "")
               << ", " << c.schedule << " schedule, batch " << c.batch_size << ", " << c.epochs << " epochs, seed " << c.seed << "\n\n";
 
-    std::filesystem::create_directories(c.output_dir);
     std::vector<std::array<double, 3>> history;
     double accuracy = 0;
     const auto run_start = Clock::now();
@@ -207,6 +327,11 @@ int main(int argc, char** argv) {
             opt->zero_grad();
             loss.backward();
             opt->step();
+            if (!std::isfinite(loss.item())) {
+                std::cout << '\n';
+                refuse("the training loss became " + number_str(loss.item()) + " at epoch " + std::to_string(epoch) +
+                       ", step " + std::to_string(step + 1) + ": training diverged (try a lower --lr)");
+            }
             loss_sum += loss.item() * static_cast<double>(labels.size());
             seen += labels.size();
             progress.update(++step, loss_sum / static_cast<double>(seen), seen);
@@ -231,6 +356,10 @@ int main(int argc, char** argv) {
     }
     const double total = std::chrono::duration<double>(Clock::now() - run_start).count();
     if (history.empty()) accuracy = test_accuracy(model, test);  // resumed after the last epoch
+    // the model first: nothing after it (a diagram, a picture) can lose it
+    const auto model_path = std::filesystem::path(c.output_dir) / "model.npz";
+    nn::save(model, model_path);
+    std::cout << "saved the parameters to " << model_path.string() << " (numpy.load opens it)\n";
     write_history(c.output_dir, done + 1, history);
     {
         // the graph of one training step on 128 test images, gradients coloured
@@ -248,9 +377,6 @@ int main(int argc, char** argv) {
                   << '\n';
         model.zero_grad();
     }
-    const auto model_path = std::filesystem::path(c.output_dir) / "model.npz";
-    nn::save(model, model_path);
-    std::cout << "saved the parameters to " << model_path.string() << " (numpy.load opens it)\n";
     plot_history(c.output_dir);
     std::cout << "\nfinal test accuracy " << std::fixed << std::setprecision(2) << 100 * accuracy << "% after "
               << c.epochs << " epochs in " << duration(total) << " ("
@@ -261,3 +387,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+}  // namespace

@@ -127,6 +127,12 @@ Tensor parse_npy(const std::filesystem::path& path, const std::string& entry, co
     });
 }
 
+// Removes a failed save's temporary file; a failure to remove it must not hide why the save failed.
+void discard(const std::filesystem::path& tmp) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+}
+
 }  // namespace
 
 void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
@@ -145,21 +151,21 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
         if (index < 0 || zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) < 0) {
             std::string why = zip_strerror(z);
             zip_discard(z);
-            std::filesystem::remove(tmp);
+            discard(tmp);
             fail(path, "cannot add '" + name + "' (" + why + ")");
         }
     }
     if (zip_close(z) != 0) {
         std::string why = zip_strerror(z);
         zip_discard(z);
-        std::filesystem::remove(tmp);
+        discard(tmp);
         fail(path, "cannot write (" + why + ")");
     }
     fsync_path(tmp, false);
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
-        std::filesystem::remove(tmp);
+        discard(tmp);
         fail(path, "cannot rename the temporary file into place (" + ec.message() + ")");
     }
     fsync_path(path.parent_path().empty() ? "." : path.parent_path(), true);

@@ -115,7 +115,7 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options) : dataset_(st
 
 std::size_t DataLoader::batches() const {
     const std::size_t n = dataset_.size(), b = options_.batch_size;
-    return options_.drop_last ? n / b : (n + b - 1) / b;
+    return n / b + (!options_.drop_last && n % b != 0);  // never n + b - 1: it overflows for a huge b
 }
 
 DataLoader::iterator DataLoader::begin() {
@@ -140,6 +140,7 @@ double accuracy(const Tensor& logits, const Labels& labels) {
     if (logits.dim() != 2 || logits.shape()[0] != labels.size())
         throw ShapeError("accuracy: expected logits (N, classes) for " + std::to_string(labels.size()) +
                          " labels, got " + shape_str(logits.shape()));
+    check_label_range("accuracy", labels, logits.shape()[1]);
     if (labels.empty()) return 0.0;
     auto predicted = argmax(logits, 1);
     std::size_t right = 0;

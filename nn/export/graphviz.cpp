@@ -1,16 +1,11 @@
 #include "nn/export/graphviz.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
-extern char** environ;
+#include "autograd/runtime/process.hpp"
 
 namespace xgrad {
 
@@ -29,34 +24,40 @@ std::string escape(const std::string& s) {
     return out;
 }
 
+// Removes a temporary file, ignoring failure: the error being reported is the write's.
+void discard(const std::filesystem::path& tmp) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+}
+
 void write_atomically(const std::filesystem::path& target, const std::string& text) {
     const auto tmp = std::filesystem::path(target.string() + ".tmp");
     {
         std::ofstream f(tmp, std::ios::binary);
         f << text;
-        if (!f.flush()) throw std::runtime_error("write_graph: cannot write " + tmp.string());
+        if (!f.flush()) {
+            f.close();
+            discard(tmp);
+            throw std::runtime_error("write_graph: cannot write " + target.string() + " (read-only, full or missing directory)");
+        }
     }
-    std::filesystem::rename(tmp, target);
+    std::error_code ec;
+    std::filesystem::rename(tmp, target, ec);
+    if (ec) {
+        discard(tmp);
+        throw std::runtime_error("write_graph: cannot rename " + tmp.string() + " to " + target.string() + " (" + ec.message() + ")");
+    }
 }
 
-// Runs Graphviz's `dot -T<format> <in> -o <out>` from the PATH with an argument vector (no shell
-// sees a path). Returns nullopt when `dot` is not installed, else whether it succeeded.
+// Runs Graphviz's `dot -T<format> <in> -o <out>` (no shell sees a path). Returns nullopt when
+// `dot` is not installed, else whether it succeeded.
 std::optional<bool> run_dot(const std::string& format, const std::filesystem::path& in,
                             const std::filesystem::path& out) {
     // absolute paths: one that starts with '-' is then never read as an option
-    std::vector<std::string> args{"dot", "-T" + format, std::filesystem::absolute(in).string(), "-o",
-                                  std::filesystem::absolute(out).string()};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
-    if (rc == ENOENT) return std::nullopt;
-    if (rc != 0) throw std::runtime_error("write_graph: cannot start Graphviz's dot: " + std::string(std::strerror(rc)));
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw std::runtime_error("write_graph: lost Graphviz's dot: " + std::string(std::strerror(errno)));
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const auto status = run_program({"dot", "-T" + format, std::filesystem::absolute(in).string(), "-o",
+                                     std::filesystem::absolute(out).string()});
+    if (!status) return std::nullopt;
+    return *status == 0;
 }
 
 }  // namespace
@@ -129,7 +130,7 @@ std::string write_graph(const Tensor& root, const std::filesystem::path& path, c
         return "Graphviz is not installed: wrote " + dot_path.string() + "; render it with `dot -T" + ext.substr(1) +
                " " + dot_path.string() + " -o " + path.string() + "` (Debian package graphviz)";
     if (!*rendered) {
-        std::filesystem::remove(tmp);
+        discard(tmp);
         throw std::runtime_error("write_graph: Graphviz failed to render " + dot_path.string());
     }
     std::filesystem::rename(tmp, path);

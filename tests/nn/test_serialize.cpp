@@ -233,3 +233,33 @@ TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]")
     WARN("killed " << mid_save << " of 6 timed saves midway; the file ended at version " << newest);
     fs::remove_all(dir);
 }
+
+TEST_CASE("a save into a read-only directory reports the failed write, not a failed cleanup", "[serialize][errors]") {
+    const fs::path dir = fs::temp_directory_path() / "xgrad_read_only_save";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                             fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+    // root writes anywhere: the save runs in a child that gives up root first
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+        try {
+            nn::save_npz(dir / "m.npz", {{"w", Tensor::ones({2})}});
+        } catch (const std::runtime_error& e) {
+            const std::string what = e.what();
+            ::_exit(what.find("m.npz") != std::string::npos && what.find("cannot") != std::string::npos &&
+                            what.find("remove") == std::string::npos ? 0 : 3);
+        } catch (...) {
+            ::_exit(4);  // a std::filesystem::filesystem_error from the cleanup, before the fix
+        }
+        ::_exit(5);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    fs::permissions(dir, fs::perms::owner_all);
+    fs::remove_all(dir);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
