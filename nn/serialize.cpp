@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -70,35 +71,47 @@ std::string after_key(const std::string& dict, const std::string& key) {
     return start == std::string::npos ? std::string() : dict.substr(start);
 }
 
-Tensor parse_npy(const std::filesystem::path& path, const std::string& entry, const std::string& bytes) {
+// What a .npy entry's header says: its dtype and shape, and where its data starts.
+struct NpyHeader {
+    Dtype dtype = Dtype::float32;
+    Shape shape;
+    std::size_t data_offset = 0, data_bytes = 0;
+};
+
+// The length of the header's prefix (magic, version, header length) and of the whole header, from
+// the first 12 bytes of an entry (or all of it when it is shorter).
+std::size_t npy_header_end(const std::filesystem::path& path, const std::string& entry, const std::string& head) {
     auto bad = [&](const std::string& why) { fail(path, entry + ": " + why); };
-    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) bad("not a .npy array (bad magic)");
-    const int major = static_cast<unsigned char>(bytes[6]);
-    std::size_t header_len = 0, offset = 0;
-    if (major == 1) {
-        header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(bytes[9])) << 8);
-        offset = 10;
-    } else if (major == 2 || major == 3) {
-        if (bytes.size() < 12) bad("truncated header");
-        for (int i = 0; i < 4; ++i) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
-        offset = 12;
-    } else {
-        bad("unsupported .npy version " + std::to_string(major));
-    }
-    if (bytes.size() < offset + header_len) bad("truncated header");
-    const std::string dict = bytes.substr(offset, header_len);
+    if (head.size() < 10 || head.compare(0, 6, "\x93NUMPY") != 0) bad("not a .npy array (bad magic)");
+    const int major = static_cast<unsigned char>(head[6]);
+    if (major == 1)
+        return 10 + (static_cast<unsigned char>(head[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(head[9])) << 8));
+    if (major != 2 && major != 3) bad("unsupported .npy version " + std::to_string(major));
+    if (head.size() < 12) bad("truncated header");
+    std::size_t header_len = 0;
+    for (int i = 0; i < 4; ++i) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(head[8 + i])) << (8 * i);
+    if (header_len > (1u << 20)) bad("a header of " + std::to_string(header_len) + " bytes is not a .npy header");
+    return 12 + header_len;
+}
+
+// Parses the header (all bytes up to npy_header_end); the data must fill the entry's `entry_size`.
+NpyHeader parse_npy_header(const std::filesystem::path& path, const std::string& entry, const std::string& head,
+                           std::size_t entry_size) {
+    auto bad = [&](const std::string& why) { fail(path, entry + ": " + why); };
+    const int major = static_cast<unsigned char>(head[6]);
+    const std::size_t offset = major == 1 ? 10 : 12;
+    const std::string dict = head.substr(offset);
     const std::string descr_text = after_key(dict, "descr");
     const std::string descr = descr_text.substr(0, descr_text.find(','));
     const bool fortran = after_key(dict, "fortran_order").rfind("False", 0) != 0;
     const std::string shape_rest = after_key(dict, "shape");
     const std::string shape_text = shape_rest.substr(0, shape_rest.find(')') + 1);
-    Dtype dtype;
-    if (descr == "'<f4'") dtype = Dtype::float32;
-    else if (descr == "'<f8'") dtype = Dtype::float64;
+    NpyHeader h;
+    if (descr == "'<f4'") h.dtype = Dtype::float32;
+    else if (descr == "'<f8'") h.dtype = Dtype::float64;
     else bad("unsupported dtype " + (descr.empty() ? std::string("(none)") : descr) + " (xgrad reads '<f4' and '<f8')");
     if (fortran) bad("Fortran-order arrays are not supported");
     if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') bad("bad shape " + shape_text);
-    Shape shape;
     std::size_t count = 1;
     std::stringstream dims(shape_text.substr(1, shape_text.size() - 2));
     for (std::string item; std::getline(dims, item, ',');) {
@@ -112,20 +125,85 @@ Tensor parse_npy(const std::filesystem::path& path, const std::string& entry, co
         }
         if (v != 0 && count > (std::size_t(-1) / 8) / v) bad("shape " + shape_text + " is too large");
         count *= v;
-        shape.push_back(v);
+        h.shape.push_back(v);
     }
-    const std::size_t item = dtype == Dtype::float32 ? 4 : 8;
-    const std::size_t data = bytes.size() - offset - header_len;
-    if (data != count * item)
-        bad("shape " + shape_text + " needs " + std::to_string(count * item) + " bytes of data, the entry holds " +
+    h.data_offset = head.size();
+    h.data_bytes = count * (h.dtype == Dtype::float32 ? 4 : 8);
+    const std::size_t data = entry_size - h.data_offset;
+    if (data != h.data_bytes)
+        bad("shape " + shape_text + " needs " + std::to_string(h.data_bytes) + " bytes of data, the entry holds " +
             std::to_string(data));
-    return dispatch(dtype, [&](auto zero) {
-        using T = decltype(zero);
-        Values<T> a = Values<T>::from_shape(shape);
-        if (data > 0) std::memcpy(a.data(), bytes.data() + offset + header_len, data);  // empty arrays have no buffer
-        return Tensor(std::move(a));
-    });
+    return h;
 }
+
+// One .npy entry of an open archive, read as far as asked and never past the size its directory
+// record declares: a deflated entry that inflates to more is refused, not inflated.
+class NpzEntry {
+public:
+    NpzEntry(zip_t* z, const std::filesystem::path& path, zip_uint64_t index) : path_(path) {
+        zip_stat_t st;
+        if (zip_stat_index(z, index, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_NAME))
+            fail(path, "unreadable entry " + std::to_string(index));
+        name_ = st.name;
+        size_ = st.size;
+        if (name_.size() < 4 || name_.substr(name_.size() - 4) != ".npy") fail(path, name_ + ": not a .npy entry");
+        file_.reset(zip_fopen_index(z, index, 0));
+        if (!file_) fail(path, name_ + ": cannot open (" + std::string(zip_strerror(z)) + ")");
+        std::string head = read_string(std::min<std::size_t>(size_, 12));
+        const std::size_t end = npy_header_end(path, name_, head);
+        if (end > size_) fail(path, name_ + ": truncated header");
+        head += read_string(end - head.size());
+        header_ = parse_npy_header(path, name_, head, size_);
+    }
+
+    std::string tensor_name() const { return name_.substr(0, name_.size() - 4); }
+    const NpyHeader& header() const { return header_; }
+
+    // The data, into a new tensor; then the entry must end.
+    Tensor read_tensor() {
+        Tensor t = dispatch(header_.dtype, [&](auto zero) {
+            using T = decltype(zero);
+            Values<T> a = allocating("load_npz", header_.dtype, header_.shape, [&] { return Values<T>::from_shape(header_.shape); });
+            if (header_.data_bytes > 0) read(reinterpret_cast<char*>(a.data()), header_.data_bytes);
+            return Tensor(std::move(a));
+        });
+        char extra;
+        if (zip_fread(file_.get(), &extra, 1) != 0) fail(path_, name_ + ": more data than its size says (corrupt)");
+        return t;
+    }
+
+private:
+    void read(char* out, std::size_t n) {
+        while (n > 0) {
+            const zip_int64_t got = zip_fread(file_.get(), out, std::min<std::size_t>(n, 1 << 20));
+            if (got < 0) fail(path_, name_ + ": corrupt data (" + std::string(zip_file_strerror(file_.get())) + ")");
+            if (got == 0) fail(path_, name_ + ": truncated data");
+            out += got;
+            n -= static_cast<std::size_t>(got);
+        }
+    }
+    std::string read_string(std::size_t n) {
+        std::string s(n, '\0');
+        read(s.data(), n);
+        return s;
+    }
+
+    std::filesystem::path path_;
+    std::string name_;
+    std::size_t size_ = 0;
+    std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file_{nullptr, &zip_fclose};
+    NpyHeader header_;
+};
+
+// The archive, opened for reading.
+std::unique_ptr<zip_t, decltype(&zip_discard)> open_npz(const std::filesystem::path& path) {
+    int err = 0;
+    std::unique_ptr<zip_t, decltype(&zip_discard)> z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err), &zip_discard);
+    if (!z) fail(path, "cannot open as a zip archive (" + zip_error_text(err) + ")");
+    return z;
+}
+
+zip_uint64_t entries_of(zip_t* z) { return static_cast<zip_uint64_t>(std::max<zip_int64_t>(zip_get_num_entries(z, 0), 0)); }
 
 // Removes a failed save's temporary file; a failure to remove it must not hide why the save failed.
 void discard(const std::filesystem::path& tmp) {
@@ -171,28 +249,25 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
     fsync_path(path.parent_path().empty() ? "." : path.parent_path(), true);
 }
 
-NamedTensors load_npz(const std::filesystem::path& path) {
-    int err = 0;
-    std::unique_ptr<zip_t, decltype(&zip_discard)> z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err), &zip_discard);
-    if (!z) fail(path, "cannot open as a zip archive (" + zip_error_text(err) + ")");
+NpzHeaders npz_headers(const std::filesystem::path& path) {
+    auto z = open_npz(path);
+    NpzHeaders out;
+    for (zip_uint64_t i = 0; i < entries_of(z.get()); ++i) {
+        NpzEntry e(z.get(), path, i);
+        out.push_back({e.tensor_name(), e.header().dtype, e.header().shape});
+    }
+    return out;
+}
+
+NamedTensors load_npz(const std::filesystem::path& path, std::size_t max_entry_bytes) {
+    auto z = open_npz(path);
     NamedTensors out;
-    const zip_int64_t n = zip_get_num_entries(z.get(), 0);
-    for (zip_int64_t i = 0; i < n; ++i) {
-        zip_stat_t st;
-        if (zip_stat_index(z.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) fail(path, "unreadable entry " + std::to_string(i));
-        std::string name = st.name;
-        if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") fail(path, name + ": not a .npy entry");
-        std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen_index(z.get(), static_cast<zip_uint64_t>(i), 0), &zip_fclose);
-        if (!f) fail(path, name + ": cannot open (" + std::string(zip_strerror(z.get())) + ")");
-        std::string bytes;
-        char chunk[1 << 16];
-        for (;;) {
-            const zip_int64_t got = zip_fread(f.get(), chunk, sizeof chunk);
-            if (got < 0) fail(path, name + ": corrupt data (" + std::string(zip_file_strerror(f.get())) + ")");
-            if (got == 0) break;
-            bytes.append(chunk, static_cast<std::size_t>(got));
-        }
-        out.emplace_back(name.substr(0, name.size() - 4), parse_npy(path, name, bytes));
+    for (zip_uint64_t i = 0; i < entries_of(z.get()); ++i) {
+        NpzEntry e(z.get(), path, i);
+        if (e.header().data_bytes > max_entry_bytes)
+            fail(path, e.tensor_name() + ".npy: holds " + std::to_string(e.header().data_bytes) +
+                           " bytes of data, more than the " + std::to_string(max_entry_bytes) + " allowed");
+        out.emplace_back(e.tensor_name(), e.read_tensor());
     }
     return out;
 }
@@ -202,9 +277,11 @@ void save(const Module& module, const std::filesystem::path& path) { save_npz(pa
 namespace {
 
 using TensorMap = std::map<std::string, Tensor>;
+using HeaderMap = std::map<std::string, NpzHeader>;
 
-// Every way `stored` fails to hold exactly the module's parameters, one line each.
-std::vector<std::string> parameter_problems(const Module& module, const TensorMap& stored) {
+// Every way `stored` (what the file's headers declare) fails to hold exactly the module's
+// parameters, one line each.
+std::vector<std::string> parameter_problems(const Module& module, const HeaderMap& stored) {
     std::vector<std::string> problems;
     const auto params = module.named_parameters();
     std::map<std::string, bool> used;
@@ -215,11 +292,11 @@ std::vector<std::string> parameter_problems(const Module& module, const TensorMa
             continue;
         }
         used[name] = true;
-        if (it->second.shape() != p.shape())
-            problems.push_back("'" + name + "' has shape " + shape_str(it->second.shape()) + " in the file, " +
+        if (it->second.shape != p.shape())
+            problems.push_back("'" + name + "' has shape " + shape_str(it->second.shape) + " in the file, " +
                                shape_str(p.shape()) + " in the model");
-        else if (it->second.dtype() != p.dtype())
-            problems.push_back("'" + name + "' is " + std::string(dtype_name(it->second.dtype())) + " in the file, " +
+        else if (it->second.dtype != p.dtype())
+            problems.push_back("'" + name + "' is " + std::string(dtype_name(it->second.dtype)) + " in the file, " +
                                std::string(dtype_name(p.dtype())) + " in the model");
     }
     for (const auto& [name, t] : stored)
@@ -257,13 +334,24 @@ std::optional<std::vector<std::uint64_t>> decode_rng(const Tensor& t) {
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
+// The most bytes one entry of a file for `module` may hold: its largest parameter's (an optimizer
+// keeps buffers of its parameters' shapes), and at least the generator's state.
+std::size_t entry_cap(const Module& module) {
+    std::size_t cap = 64 * 1024;
+    for (const auto& [name, p] : module.named_parameters()) cap = std::max(cap, p.numel() * 8);
+    return cap;
+}
+
 }  // namespace
 
 void load(Module& module, const std::filesystem::path& path) {
-    TensorMap stored;
-    for (auto& [name, t] : load_npz(path)) stored.emplace(name, std::move(t));
-    const auto problems = parameter_problems(module, stored);
+    // the headers first: a file that does not fit is refused before any data is inflated
+    HeaderMap declared;
+    for (auto& h : npz_headers(path)) declared.emplace(h.name, h);
+    const auto problems = parameter_problems(module, declared);
     throw_problems<std::runtime_error>("load: " + path.string() + " does not match the model:", problems);
+    TensorMap stored;
+    for (auto& [name, t] : load_npz(path, entry_cap(module))) stored.emplace(name, std::move(t));
     assign_parameters(module, stored);
 }
 
@@ -284,18 +372,38 @@ void save_checkpoint(const std::filesystem::path& path, const Module& model, con
 std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, optim::Optimizer& optimizer,
                              optim::LRScheduler* scheduler) {
     TensorMap model_state;
+    HeaderMap declared;  // the model's entries, from their headers
     NamedTensors optimizer_state, scheduler_state;
     std::optional<Tensor> epoch_entry, rng_entry;
     std::vector<std::string> problems;
-    for (auto& [name, t] : load_npz(path)) {
-        if (starts_with(name, "model.")) model_state.emplace(name.substr(6), t);
-        else if (starts_with(name, "optimizer.")) optimizer_state.emplace_back(name.substr(10), t);
+    // Each entry's header is checked before its data is inflated: a model entry must fit its
+    // parameter, and no entry may hold more than the largest state of this model.
+    const std::size_t cap = entry_cap(model);
+    auto z = open_npz(path);
+    for (zip_uint64_t i = 0; i < entries_of(z.get()); ++i) {
+        NpzEntry e(z.get(), path, i);
+        const std::string name = e.tensor_name();
+        if (starts_with(name, "model.")) {
+            declared.emplace(name.substr(6), NpzHeader{name, e.header().dtype, e.header().shape});
+            const auto params = model.named_parameters();
+            const auto p = std::find_if(params.begin(), params.end(), [&](const auto& q) { return q.first == name.substr(6); });
+            if (p != params.end() && p->second.shape() == e.header().shape && p->second.dtype() == e.header().dtype)
+                model_state.emplace(name.substr(6), e.read_tensor());
+            continue;
+        }
+        if (e.header().data_bytes > cap) {
+            problems.push_back("'" + name + "' holds " + std::to_string(e.header().data_bytes) +
+                               " bytes, more than any state of this model (" + std::to_string(cap) + ")");
+            continue;
+        }
+        Tensor t = e.read_tensor();
+        if (starts_with(name, "optimizer.")) optimizer_state.emplace_back(name.substr(10), t);
         else if (starts_with(name, "scheduler.")) scheduler_state.emplace_back(name.substr(10), t);
         else if (name == "epoch") epoch_entry = t;
         else if (name == "rng") rng_entry = t;
         else problems.push_back("unexpected '" + name + "'");
     }
-    for (const auto& p : parameter_problems(model, model_state)) problems.push_back("model: " + p);
+    for (const auto& p : parameter_problems(model, declared)) problems.push_back("model: " + p);
     for (const auto& p : optimizer.state_dict_problems(optimizer_state)) problems.push_back("optimizer: " + p);
     if (scheduler) {
         for (const auto& p : scheduler->state_dict_problems(scheduler_state)) problems.push_back("scheduler: " + p);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +20,22 @@ using xgrad::NamedTensors;
 void save_npz(const std::filesystem::path& path, const NamedTensors& tensors);
 /// Reads every array of a .npz file (float32 or float64, C order). Throws std::runtime_error
 /// naming the file and the entry for anything else: not a zip, a bad .npy header, an
-/// unsupported dtype, data shorter or longer than the header's shape.
-NamedTensors load_npz(const std::filesystem::path& path);
+/// unsupported dtype, data shorter or longer than the header's shape, an entry whose data
+/// exceeds `max_entry_bytes` (checked from its header, before it is inflated).
+NamedTensors load_npz(const std::filesystem::path& path,
+                      std::size_t max_entry_bytes = std::numeric_limits<std::size_t>::max());
+
+/// What one entry of a .npz file declares in its .npy header.
+struct NpzHeader {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+};
+using NpzHeaders = std::vector<NpzHeader>;
+
+/// The name, dtype and shape of every array of a .npz file, from the headers alone (no data is
+/// inflated); throws as load_npz.
+NpzHeaders npz_headers(const std::filesystem::path& path);
 
 /// Saves a module's parameters under their dotted names ("0.weight", "fc1.bias").
 void save(const Module& module, const std::filesystem::path& path);

@@ -263,3 +263,55 @@ TEST_CASE("a save into a read-only directory reports the failed write, not a fai
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("a zip bomb is refused from its headers, before anything is inflated", "[serialize][errors]") {
+    // one deflated entry 'weight' declaring (2^26, 2) float32, 512 MiB of zeros in ~0.5 MiB
+    const fs::path path = fs::temp_directory_path() / "xgrad_zip_bomb.npz";
+    {
+        const std::size_t rows = std::size_t{1} << 26;
+        std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", 2), }";
+        header.append(63 - (10 + header.size()) % 64, ' ');
+        header += '\n';
+        std::string npy = "\x93NUMPY\x01";
+        npy += '\0';
+        npy += static_cast<char>(header.size() & 0xff);
+        npy += static_cast<char>(header.size() >> 8);
+        npy += header;
+        npy.resize(npy.size() + rows * 2 * 4, '\0');
+        int err = 0;
+        zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+        REQUIRE(z);
+        zip_source_t* src = zip_source_buffer(z, npy.data(), npy.size(), 0);
+        const zip_int64_t index = zip_file_add(z, "weight.npy", src, 0);
+        REQUIRE(index >= 0);
+        REQUIRE(zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_DEFLATE, 1) == 0);
+        REQUIRE(zip_close(z) == 0);
+    }
+    REQUIRE(fs::file_size(path) < 8 * 1024 * 1024);
+    // In a child, whose peak memory is its own: loading into a Linear(2, 3) must refuse the shape
+    // without inflating the entry (before the fix it read all 512 MiB into memory first).
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        rusage before{}, after{};
+        ::getrusage(RUSAGE_SELF, &before);
+        nn::Linear model(2, 3);
+        int code = 5;
+        try {
+            nn::load(model, path);
+        } catch (const std::runtime_error& e) {
+            const std::string what = e.what();
+            code = what.find("'weight' has shape (67108864, 2) in the file, (3, 2) in the model") != std::string::npos ? 0 : 3;
+        }
+        ::getrusage(RUSAGE_SELF, &after);
+        if (code == 0 && after.ru_maxrss - before.ru_maxrss > 64 * 1024) code = 4;  // KiB: it inflated
+        ::_exit(code);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    // load_npz with a cap refuses it from the header too
+    CHECK_THROWS_WITH(nn::load_npz(path, 1024), Catch::Contains("weight.npy: holds 536870912 bytes of data, more than the 1024 allowed"));
+    fs::remove(path);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
