@@ -172,6 +172,16 @@ private:
     Scratch& scratch_;
 };
 
+// PyTorch's version-counter error: a value a backward needs changed after the op read it.
+[[noreturn]] void throw_modified(const Node& node, const std::string& which, const Array& values, std::uint32_t now,
+                                 std::uint32_t then) {
+    throw std::runtime_error("backward: a tensor needed for gradient computation has been modified by an inplace "
+                             "operation: " + which + " of '" + node.name() + "' (op #" +
+                             std::to_string(node.sequence_nr()) + "), " + describe(values) + ", is at version " +
+                             std::to_string(now) + "; expected version " + std::to_string(then) +
+                             " (change it after backward, or change a copy)");
+}
+
 }  // namespace
 
 std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root) { return detail::graph_nodes(root, "graph_nodes"); }
@@ -218,7 +228,10 @@ void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             arrays.push_back(&inputs[i].array());
             needs[i] = inputs[i].requires_grad();
+            if (const auto v = inputs[i].version(); v != node.saved_version(i))
+                throw_modified(node, "operand " + std::to_string(i), *arrays.back(), v, node.saved_version(i));
         }
+        if (const auto v = impl.version.load(std::memory_order_acquire); v != 0) throw_modified(node, "the output", impl.data, v, 0);
         const bool timed = is_profiling_enabled();
         const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         // g is needed no more: the node's backward may reuse its buffer (Node::backward)

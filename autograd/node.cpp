@@ -2,6 +2,8 @@
 #include "autograd/node.hpp"
 
 #include <array>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include "autograd/anomaly.hpp"
@@ -50,6 +52,12 @@ Grads Node::backward(Array&& grad, Inputs in, const Array& out, std::span<const 
     return std::get<BackwardFn>(backward_)(BackwardArgs{grad, in, out, needs});
 }
 
+void Node::save_versions(std::span<const std::uint32_t> versions) {
+    const std::size_t few = std::min(versions.size(), versions_.size());
+    std::copy_n(versions.begin(), few, versions_.begin());
+    more_versions_.assign(versions.begin() + static_cast<std::ptrdiff_t>(few), versions.end());
+}
+
 ScopeGuard::ScopeGuard(const std::string& name, const std::string& description) {
     const std::string full = scopes.empty() ? name : scopes.back()->name + "." + name;
     scopes.push_back(std::make_shared<const Scope>(Scope{full, full + ": " + description}));
@@ -68,16 +76,28 @@ void Node::release() {
 
 namespace {
 
+[[noreturn]] void throw_written(const std::string& name, std::size_t i, const Array& operand) {
+    throw std::runtime_error(name + ": operand " + std::to_string(i) + " (" + describe(operand) +
+                             ") was changed by another thread while this op read it (an optimizer step?); "
+                             "train and evaluate one model on one thread, or evaluate a copy");
+}
+
 Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, detail::AnyBackwardFn backward) {
     // Operand pointers on the stack for the usual one to four operands (one allocation less per op).
     std::array<const Array*, 4> few;
-    std::vector<const Array*> many(inputs.size() > few.size() ? inputs.size() : 0);
-    const Array** arrays = many.empty() ? few.data() : many.data();
+    std::array<std::uint32_t, 4> few_versions;
+    const bool spill = inputs.size() > few.size();
+    std::vector<const Array*> many(spill ? inputs.size() : 0);
+    std::vector<std::uint32_t> many_versions(spill ? inputs.size() : 0);
+    const Array** arrays = spill ? many.data() : few.data();
+    std::uint32_t* versions = spill ? many_versions.data() : few_versions.data();
     bool record = false;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& t = inputs[i];
         if (!t.defined()) throw std::invalid_argument(name + ": operand " + std::to_string(i) + " is an undefined tensor");
         arrays[i] = &t.array();
+        versions[i] = TensorAccess::impl(t)->version.load(std::memory_order_acquire);
+        if (versions[i] & 1) throw_written(name, i, *arrays[i]);
         record = record || t.requires_grad();
     }
     for (std::size_t i = 1; i < inputs.size(); ++i)
@@ -100,10 +120,16 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
         throw OutOfMemory(name + ": out of memory computing the result of " + operands);
     }
     const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
+    // a seqlock's reader: a write that overlapped the forward changed the version (docs/reliability.md)
+    std::atomic_thread_fence(std::memory_order_acquire);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+        if (TensorAccess::impl(inputs[i])->version.load(std::memory_order_relaxed) != versions[i])
+            throw_written(name, i, *arrays[i]);
     if (is_anomaly_enabled()) detail::check_finite("forward", name, next_sequence_nr + 1, out, inputs);
     if (!record || !is_grad_enabled()) return Tensor(std::move(out));
     auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
     if (timed) node->set_forward_seconds(seconds);
+    node->save_versions({versions, node->inputs().size()});
     auto impl = std::make_shared<TensorImpl>(std::move(out), true);
     impl->grad_fn = std::move(node);
     return TensorAccess::wrap(std::move(impl));

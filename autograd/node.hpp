@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -116,6 +117,9 @@ public:
     /// The innermost ScopeGuard open when the op ran; null outside any.
     const std::shared_ptr<const Scope>& scope() const { return scope_; }
     void set_grad_norm(double norm) { grad_norm_ = norm; }
+    /// Operand i's version() when the op read it; backward refuses to run once it has changed.
+    std::uint32_t saved_version(std::size_t i) const { return i < versions_.size() ? versions_[i] : more_versions_.at(i - versions_.size()); }
+    void save_versions(std::span<const std::uint32_t> versions);
     /// True once a backward without retain_graph has freed this node's operands.
     bool released() const { return released_; }
     /// Drops the operands and functions (called by the engine after backward).
@@ -130,6 +134,8 @@ private:
     OutputStatsFn output_stats_ = nullptr;
     std::optional<double> grad_norm_, forward_seconds_, backward_seconds_;
     std::shared_ptr<const Scope> scope_;
+    std::array<std::uint32_t, 4> versions_{};  // the usual one to four operands without an allocation
+    std::vector<std::uint32_t> more_versions_;
     bool released_ = false;
 };
 

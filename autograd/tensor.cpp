@@ -62,6 +62,16 @@ namespace detail {
 
 TensorImpl::~TensorImpl() = default;
 
+WriteScope::WriteScope(Tensor& t) : impl_([&]() -> TensorImpl& {
+          if (!TensorAccess::impl(t)) throw std::invalid_argument("xgrad: use of an undefined Tensor (default-constructed)");
+          return *TensorAccess::impl(t);
+      }()) {
+    impl_.version.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);  // a seqlock's writer: odd before any value changes
+}
+
+WriteScope::~WriteScope() { impl_.version.fetch_add(1, std::memory_order_release); }
+
 }  // namespace detail
 
 Tensor::Tensor(Array values, bool requires_grad)
@@ -149,7 +159,9 @@ Values<T> Tensor::data() const&& {
 
 template <class T>
 Values<T>& Tensor::mutable_data() & {
-    return const_cast<Values<T>&>(data<T>());
+    auto& values = const_cast<Values<T>&>(data<T>());
+    impl_->version.fetch_add(2, std::memory_order_relaxed);
+    return values;
 }
 
 template const Values<float>& Tensor::data<float>() const&;
@@ -161,7 +173,13 @@ template Values<double>& Tensor::mutable_data<double>() &;
 
 const Array& Tensor::array() const& { return checked().data; }
 Array Tensor::array() const&& { return checked().data; }
-Array& Tensor::mutable_array() & { return checked().data; }
+Array& Tensor::mutable_array() & {
+    auto& impl = checked();
+    impl.version.fetch_add(2, std::memory_order_relaxed);
+    return impl.data;
+}
+
+std::uint32_t Tensor::version() const { return checked().version.load(std::memory_order_acquire); }
 
 double Tensor::item() const {
     if (numel() != 1)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -32,6 +33,8 @@ struct TensorImpl {
     std::shared_ptr<Node> grad_fn;     ///< null for leaves
     bool requires_grad = false;
     std::string name;
+    /// Bumped by 2 on every in-place change of `data`; odd while an optimizer writes it.
+    std::atomic<std::uint32_t> version{0};
 };
 
 }  // namespace detail
@@ -99,8 +102,8 @@ public:
     const Values<T>& data() const&;
     template <class T>
     Values<T> data() const&&;
-    /// The values, writable (e.g. an optimizer's update); does not record anything. Not on a
-    /// temporary: what is written there is lost.
+    /// The values, writable; does not record anything, but counts as an in-place change (version()),
+    /// so a backward through an op that read the old values refuses to run. Not on a temporary.
     template <class T>
     Values<T>& mutable_data() &;
     template <class T>
@@ -109,6 +112,9 @@ public:
     Array array() const&&;
     Array& mutable_array() &;
     Array& mutable_array() && = delete;
+    /// How many in-place changes the values have had, times 2 (PyTorch's _version); odd while an
+    /// optimizer step writes them.
+    std::uint32_t version() const;
     /// The only value of a one-element tensor; throws std::invalid_argument otherwise.
     double item() const;
     template <class T>
@@ -169,6 +175,21 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 namespace detail {
 /// Engine-side access to a tensor's shared implementation.
+/// For its lifetime, marks a tensor as being written in place (its version odd, then 2 higher): an
+/// op that reads it on another thread meanwhile throws instead of computing from torn values.
+/// Optimizers update parameters inside one.
+class WriteScope {
+public:
+    explicit WriteScope(Tensor& t);
+    ~WriteScope();
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+    Array& array() { return impl_.data; }
+
+private:
+    TensorImpl& impl_;
+};
+
 struct TensorAccess {
     static const std::shared_ptr<TensorImpl>& impl(const Tensor& t) { return t.impl_; }
     static Tensor wrap(std::shared_ptr<TensorImpl> impl) { return Tensor(std::move(impl)); }

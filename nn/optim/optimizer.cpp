@@ -17,13 +17,15 @@ void require(bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument(what);
 }
 
-// Calls f(p, g, n) with raw pointers to a parameter's values and gradient of the same type.
+// Calls f(p, g, n) with raw pointers to a parameter's values and gradient of the same type, inside a
+// WriteScope: an op reading the parameter on another thread meanwhile throws.
 template <class F>
 void with_values(Tensor& p, const Tensor& grad, F&& f) {
+    detail::WriteScope writing(p);
     std::visit([&](auto& values) {
         using T = typename std::decay_t<decltype(values)>::value_type;
         f(values.data(), get<T>(grad.array()).data(), values.size());
-    }, p.mutable_array());
+    }, writing.array());
 }
 
 Array zeros_like(const Tensor& t) { return Tensor::zeros(t.shape(), {.dtype = t.dtype()}).array(); }

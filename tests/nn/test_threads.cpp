@@ -3,6 +3,8 @@
 // after the other.
 #include "helpers.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <exception>
 #include <thread>
 
@@ -70,4 +72,69 @@ TEST_CASE("two threads training two models at once match training them one after
     for (std::size_t i = 0; i < a.params.size(); ++i) CHECK((a.params[i] == first.params[i]));
     for (std::size_t i = 0; i < b.params.size(); ++i) CHECK((b.params[i] == second.params[i]));
     CHECK(first.losses != second.losses);
+}
+
+TEST_CASE("changing a weight in place after forward makes backward refuse, as PyTorch's version counter does",
+          "[threads][errors]") {
+    nn::Linear fc(3, 2);
+    Tensor loss = fc(Tensor::ones({4, 3})).sum();
+    const auto before = fc.weight().version();
+    Tensor w = fc.weight();  // a handle: copies alias
+    w.mutable_data<float>()(0, 0) += 1;  // silently changed the gradient before
+    CHECK(fc.weight().version() == before + 2);
+    CHECK_THROWS_WITH(loss.backward(), Catch::Contains("modified by an inplace operation") &&
+                                           Catch::Contains("operand 1 of 'linear'") &&
+                                           Catch::Contains("float32 (2, 3), is at version " + std::to_string(before + 2) +
+                                                           "; expected version " + std::to_string(before)));
+    // an output changed in place: its op's backward would read the new values
+    auto x = Tensor::from({1, 2}, {2}, {.requires_grad = true});
+    Tensor y = exp(x);
+    y.mutable_data<float>()(0) = 0;
+    CHECK_THROWS_WITH(y.sum().backward(), Catch::Contains("the output of 'exp'"));
+    // after backward, changing it is what an optimizer does: fine
+    Tensor again = fc(Tensor::ones({4, 3})).sum();
+    again.backward();
+    w.mutable_data<float>()(0, 0) += 1;
+    CHECK(fc.weight().grad());
+}
+
+// An intentional data race (ThreadSanitizer leaves this one out): one thread trains a model while
+// another evaluates it; an op that overlaps an optimizer step must throw, never return torn values.
+TEST_CASE("evaluating a model while another thread trains it is a clear error, not a silent race", "[race]") {
+    manual_seed(3);
+    nn::Sequential model = nn::MLP({256, 512, 10}, "relu");
+    optim::SGD opt(model.parameters(), {.lr = 1e-4});
+    const Tensor x = Tensor::randn({64, 256});
+    const Labels y(64, 1);
+    std::atomic<bool> stop{false};
+    std::atomic<int> refused{0}, evaluated{0}, other{0};
+    std::thread evaluator([&] {
+        NoGradGuard no_grad;
+        while (!stop.load()) {
+            try {
+                const Tensor out = model(x);
+                if (!xt::all(xt::isfinite(out.data<float>()))) ++other;
+                ++evaluated;
+            } catch (const std::runtime_error& e) {
+                if (std::string(e.what()).find("was changed by another thread while this op read it") != std::string::npos)
+                    ++refused;
+                else
+                    ++other;
+            }
+        }
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (refused.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+        for (int i = 0; i < 20; ++i) {
+            Tensor loss = nn::cross_entropy(model(x), y);
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+        }
+    }
+    stop = true;
+    evaluator.join();
+    INFO(evaluated.load() << " evaluations ran, " << refused.load() << " were refused");
+    CHECK(refused.load() > 0);
+    CHECK(other.load() == 0);
 }
