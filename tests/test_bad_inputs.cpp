@@ -5,6 +5,7 @@
 // which means a broken invariant) whose message names all of them.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
 #include <typeinfo>
 
@@ -170,6 +171,32 @@ std::vector<BadInput> bad_inputs() {
              optim::SGD opt({param({2})}, {.lr = 0.1});
              optim::CosineAnnealingLR(opt, 0);
          }, {"CosineAnnealingLR", "t_max", "0"}},
+        {"SGD dampening NaN", [] { optim::SGD({param({2})}, {.lr = 0.1, .momentum = 0.9, .dampening = std::nan("")}); },
+         {"SGD", "dampening", "nan"}},
+        {"SGD dampening 2", [] { optim::SGD({param({2})}, {.lr = 0.1, .momentum = 0.9, .dampening = 2}); },
+         {"SGD", "dampening", "2"}},
+        {"SGD lr NaN", [] { optim::SGD({param({2})}, {.lr = std::nan("")}); }, {"learning rate", "nan"}},
+        {"SGD the same tensor twice", [] {
+             Tensor w = param({2});
+             optim::SGD({w, w}, {.lr = 0.1});
+         }, {"parameter 1", "same tensor as parameter 0"}},
+        {"Adam the same tensor twice", [] {
+             Tensor w = param({2});
+             optim::Adam({param({3}), w, w});
+         }, {"parameter 2", "same tensor as parameter 1"}},
+        {"StepLR gamma NaN", [] {
+             optim::SGD opt({param({2})}, {.lr = 0.1});
+             optim::StepLR(opt, 2, std::nan(""));
+         }, {"StepLR", "gamma", "nan"}},
+        {"CosineAnnealingLR eta_min -1", [] {
+             optim::SGD opt({param({2})}, {.lr = 0.1});
+             optim::CosineAnnealingLR(opt, 5, -1);
+         }, {"CosineAnnealingLR", "eta_min", "-1"}},
+        // factories and shapes
+        {"zeros (2^62, 4)", [] { Tensor::zeros({std::size_t{1} << 62, 4}); }, {"Tensor::zeros", "(4611686018427387904, 4)", "overflows"}},
+        {"randn (2^32, 2^32)", [] { Tensor::randn({std::size_t{1} << 32, std::size_t{1} << 32}); }, {"Tensor::randn", "overflows"}},
+        {"arange 0 to 1e30", [] { Tensor::arange(0, 1e30); }, {"arange", "1e+30"}},
+        {"reshape to 7 x 0x6DB6DB6DB6DB6DB7", [] { reshape(f32({1}), {7, 0x6DB6DB6DB6DB6DB7}); }, {"reshape", "overflows", "(1)"}},
         // threads
         {"set_num_threads 0", [] { set_num_threads(0); }, {"set_num_threads", "got 0"}},
         {"set_num_threads 1000", [] { set_num_threads(1000); }, {"set_num_threads", "1000"}},
@@ -189,6 +216,7 @@ std::vector<BadInput> bad_inputs() {
              data::Dataset::from_bytes({1, 2}, {1}, Labels{0, 1}, 255).batch({2});
          }, {"Dataset::batch", "2"}},
         {"accuracy 3 labels for 2 rows", [] { data::accuracy(f32({2, 4}), Labels{0, 1, 2}); }, {"accuracy", "3", "(2, 4)"}},
+        {"accuracy label -1", [] { data::accuracy(f32({2, 4}), Labels{0, -1}); }, {"accuracy", "label -1"}},
         {"confusion_matrix label 9 of 4", [] { data::confusion_matrix(f32({2, 4}), Labels{0, 9}); },
          {"confusion_matrix", "label 9"}},
         {"train_test_split fraction 1", [] { data::train_test_split(data::make_xor(), 1.0); },
@@ -196,6 +224,7 @@ std::vector<BadInput> bad_inputs() {
         {"Standardizer on 1-D", [] { data::Standardizer(f32({4})); }, {"Standardizer", "(4)"}},
         {"read_csv missing file", [] { data::read_csv("/nonexistent/data.csv", "label"); },
          {"read_csv", "/nonexistent/data.csv"}},
+        {"read_csv a directory", [] { data::read_csv("/tmp", "label"); }, {"read_csv", "/tmp", "is a directory"}},
         {"read_idx missing file", [] { data::read_idx("/nonexistent/images.idx"); },
          {"read_idx", "/nonexistent/images.idx"}},
         {"load_mnist missing directory", [] { data::load_mnist("/nonexistent", data::Split::train); },

@@ -48,6 +48,7 @@ std::string number_str(double value) {
 }
 
 std::size_t checked_numel(std::string_view op, const Shape& shape) {
+    if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return 0;  // (2^62, 4, 0) is empty
     std::size_t n = 1;
     bool overflow = false;
     for (std::size_t d : shape) overflow = __builtin_mul_overflow(n, d, &n) || overflow;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 namespace xgrad::data {
 
@@ -27,6 +28,8 @@ Dataset read_csv(const std::filesystem::path& path, const std::string& label_col
     auto fail = [&](std::size_t line, const std::string& why) -> void {
         throw std::runtime_error("read_csv: " + path.string() + (line ? ":" + std::to_string(line) : "") + ": " + why);
     };
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) fail(0, "is a directory, not a CSV file");
     std::ifstream in(path);
     if (!in) fail(0, "cannot open the file");
     std::string text;
@@ -69,6 +72,8 @@ Dataset read_csv(const std::filesystem::path& path, const std::string& label_col
                     fail(line_no, "column '" + header[i] + "': label '" + f + "' is not a non-negative integer");
                 labels.push_back(static_cast<std::int64_t>(v));
             } else {
+                if (std::abs(v) > std::numeric_limits<float>::max())
+                    fail(line_no, "column '" + header[i] + "': " + f + " does not fit in float32 (|x| > 3.4e38)");
                 values.push_back(static_cast<float>(v));
             }
         }

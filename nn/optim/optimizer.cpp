@@ -13,6 +13,8 @@ namespace xgrad::optim {
 
 namespace {
 
+constexpr std::int64_t max_epoch = 1000000000000000;  // 10^15: a checkpoint stores counts up to it (is_count)
+
 void require(bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument(what);
 }
@@ -48,6 +50,11 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
     for (std::size_t i = 0; i < params_.size(); ++i)
         require(params_[i].defined() && params_[i].requires_grad(),
                 "optimizer: parameter " + std::to_string(i) + " does not require grad");
+    for (std::size_t i = 0; i < params_.size(); ++i)  // a parameter twice would be updated twice per step
+        for (std::size_t j = 0; j < i; ++j)
+            require(!params_[i].is_same(params_[j]), "optimizer: parameter " + std::to_string(i) +
+                                                         " is the same tensor as parameter " + std::to_string(j) +
+                                                         " (each parameter may appear once)");
     set_lr(lr);
 }
 
@@ -64,6 +71,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : Optimizer(std::move(params), options.lr), o_(options), state_(params_.size()) {
     require(o_.momentum >= 0, "SGD: momentum must be non-negative, got " + number_str(o_.momentum));
     require(o_.weight_decay >= 0, "SGD: weight_decay must be non-negative, got " + number_str(o_.weight_decay));
+    require(o_.dampening >= 0 && o_.dampening <= 1, "SGD: dampening must be in [0, 1], got " + number_str(o_.dampening));
     require(!o_.nesterov || (o_.momentum > 0 && o_.dampening == 0),
             "SGD: nesterov momentum requires a momentum and zero dampening");
 }
@@ -299,7 +307,12 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     return norm;
 }
 
-NamedTensors LRScheduler::state_dict() const { return {{"epoch", scalar64(epoch_)}, {"base_lr", scalar64(base_)}}; }
+void LRScheduler::step() {
+    if (epoch_ >= max_epoch) throw std::overflow_error("LRScheduler::step: past 10^15 epochs");
+    opt_.set_lr(lr_at(++epoch_));
+}
+
+NamedTensors LRScheduler::state_dict() const { return {{"epoch", scalar64(static_cast<double>(epoch_))}, {"base_lr", scalar64(base_)}}; }
 
 std::vector<std::string> LRScheduler::state_dict_problems(const NamedTensors& state) const {
     std::vector<std::string> problems;
@@ -308,7 +321,7 @@ std::vector<std::string> LRScheduler::state_dict_problems(const NamedTensors& st
         const double v = scalar_or_nan(t);
         if (key == "epoch") {
             epoch = true;
-            if (!is_count(v) || v > std::numeric_limits<int>::max())
+            if (!is_count(v) || v > max_epoch)
                 problems.push_back("'epoch' must be one non-negative whole number");
         } else if (key == "base_lr") {
             base = true;
@@ -326,7 +339,7 @@ void LRScheduler::load_state_dict(const NamedTensors& state) {
     throw_problems<std::invalid_argument>("load_state_dict: the state does not fit this scheduler:",
                                           state_dict_problems(state));
     for (const auto& [key, t] : state) {
-        if (key == "epoch") epoch_ = static_cast<int>(t.item());
+        if (key == "epoch") epoch_ = static_cast<std::int64_t>(t.item());
         else base_ = t.item();
     }
 }
@@ -334,16 +347,21 @@ void LRScheduler::load_state_dict(const NamedTensors& state) {
 StepLR::StepLR(Optimizer& optimizer, int step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
     require(step_size > 0, "StepLR: step_size must be positive, got " + std::to_string(step_size));
+    require(std::isfinite(gamma) && gamma >= 0, "StepLR: gamma must be a non-negative number, got " + number_str(gamma));
 }
 
-double StepLR::lr_at(int epoch) const { return base_lr() * std::pow(gamma_, epoch / step_size_); }
+double StepLR::lr_at(std::int64_t epoch) const {
+    return base_lr() * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+}
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int t_max, double eta_min)
     : LRScheduler(optimizer), t_max_(t_max), eta_min_(eta_min) {
     require(t_max > 0, "CosineAnnealingLR: t_max must be positive, got " + std::to_string(t_max));
+    require(std::isfinite(eta_min) && eta_min >= 0, "CosineAnnealingLR: eta_min must be a non-negative number, got " +
+                                                        number_str(eta_min));
 }
 
-double CosineAnnealingLR::lr_at(int epoch) const {
+double CosineAnnealingLR::lr_at(std::int64_t epoch) const {
     const double progress = static_cast<double>(epoch) / t_max_;  // periodic past t_max, as PyTorch
     return eta_min_ + (base_lr() - eta_min_) * (1 + std::cos(std::numbers::pi * progress)) / 2;
 }

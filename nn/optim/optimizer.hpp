@@ -133,8 +133,9 @@ class LRScheduler {
 public:
     explicit LRScheduler(Optimizer& optimizer) : opt_(optimizer), base_(optimizer.lr()) {}
     virtual ~LRScheduler() = default;
-    void step() { opt_.set_lr(lr_at(++epoch_)); }
-    int epoch() const { return epoch_; }
+    /// Throws std::overflow_error past 10^15 epochs (the most a checkpoint stores).
+    void step();
+    std::int64_t epoch() const { return epoch_; }
     /// "epoch" and "base_lr", as float64 scalars.
     NamedTensors state_dict() const;
     /// What load_state_dict would refuse in `state`, one line each.
@@ -143,13 +144,13 @@ public:
     void load_state_dict(const NamedTensors& state);
 
 protected:
-    virtual double lr_at(int epoch) const = 0;
+    virtual double lr_at(std::int64_t epoch) const = 0;
     double base_lr() const { return base_; }
 
 private:
     Optimizer& opt_;
     double base_;
-    int epoch_ = 0;
+    std::int64_t epoch_ = 0;
 };
 
 /// Multiplies the learning rate by gamma every step_size epochs.
@@ -159,7 +160,7 @@ public:
     StepLR(Optimizer& optimizer, int step_size, double gamma = 0.1);
 
 private:
-    double lr_at(int epoch) const override;
+    double lr_at(std::int64_t epoch) const override;
     int step_size_;
     double gamma_;
 };
@@ -172,7 +173,7 @@ public:
     CosineAnnealingLR(Optimizer& optimizer, int t_max, double eta_min = 0);
 
 private:
-    double lr_at(int epoch) const override;
+    double lr_at(std::int64_t epoch) const override;
     int t_max_;
     double eta_min_;
 };

@@ -152,4 +152,5 @@ TEST_CASE("factories and shape ops refuse element counts that overflow, and name
     CHECK_THROWS_WITH(nn::Linear(784, 1ull << 38), Contains("Linear(784 -> 274877906944): Tensor::zeros: out of memory"));
     // zero-size shapes stay fine
     CHECK(Tensor::zeros({0, big}).numel() == 0);
+    CHECK(Tensor::zeros({big, 4, 0}).numel() == 0);
 }

@@ -273,7 +273,9 @@ TEST_CASE("read_csv: features, label column, and clear errors", "[data][errors]"
     expect("age,salary,buys\n25,inf,1\n", "'inf' is not a number");
     expect("age,salary,buys\n\"25\",40,1\n", "quoted fields are not supported");
     expect("age,salary,buys\n", "no data rows after the header");
+    expect("age,salary,buys\n25,1e39,1\n", ":2: column 'salary': 1e39 does not fit in float32");  // became inf
     CHECK_THROWS_WITH(data::read_csv(dir.path / "none.csv", "buys"), Catch::Contains("cannot open the file"));
+    CHECK_THROWS_WITH(data::read_csv(dir.path, "buys"), Catch::Contains("is a directory"));  // was "empty file"
 }
 
 TEST_CASE("a DataLoader over a temporary dataset keeps the dataset alive", "[data]") {
@@ -288,4 +290,15 @@ TEST_CASE("a DataLoader over a temporary dataset keeps the dataset alive", "[dat
     }
     CHECK(seen == 10);
     CHECK(loader.dataset().size() == 10);
+}
+
+TEST_CASE("DataLoader counts batches without overflow for any batch size", "[data]") {
+    const data::Dataset d(Tensor::ones({10, 2}), Labels(10, 0));
+    CHECK(data::DataLoader(d, {.batch_size = 3}).batches() == 4);
+    CHECK(data::DataLoader(d, {.batch_size = 3, .drop_last = true}).batches() == 3);
+    data::DataLoader huge(d, {.batch_size = std::numeric_limits<std::size_t>::max()});
+    CHECK(huge.batches() == 1);  // n + b - 1 wrapped to 0 batches
+    std::size_t seen = 0;
+    for (auto [x, y] : huge) seen += y.size();
+    CHECK(seen == 10);
 }

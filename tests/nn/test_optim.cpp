@@ -180,3 +180,18 @@ TEST_CASE("optimizer state is typed per parameter; state_dict is its one adapter
                Catch::Contains("unexpected 'momentum_buffer.0'"));
     CHECK_THAT(problems_message("", sgd.state_dict_problems(state)), Catch::Contains("unexpected 'step.0'"));
 }
+
+TEST_CASE("a scheduler's epoch count never overflows", "[optim][errors]") {
+    Tensor w = Tensor::ones({2}, {.requires_grad = true});
+    optim::SGD opt({w}, {.lr = 1});
+    optim::StepLR sched(opt, 2, 0.5);
+    // int epochs overflowed at INT_MAX; the count is 64-bit, up to the 10^15 a checkpoint stores
+    sched.load_state_dict({{"epoch", Tensor::scalar(2147483647.0, {.dtype = float64})},
+                           {"base_lr", Tensor::scalar(1.0, {.dtype = float64})}});
+    sched.step();
+    CHECK(sched.epoch() == 2147483648LL);
+    CHECK(opt.lr() == 0.0);  // 0.5^(2^30) underflows to 0, a number, not UB
+    sched.load_state_dict({{"epoch", Tensor::scalar(1e15, {.dtype = float64})},
+                           {"base_lr", Tensor::scalar(1.0, {.dtype = float64})}});
+    CHECK_THROWS_AS(sched.step(), std::overflow_error);
+}
