@@ -285,6 +285,11 @@ void print_values(std::ostream& os, const Values<T>& a) {
         put(*a.begin());
         return;
     }
+    if (a.size() == 0) {  // as PyTorch: tensor([]) or tensor([], size=(2, 0)); it had read an element
+        os << "[]";
+        if (shape.size() != 1) os << ", size=" << shape_str(shape);
+        return;
+    }
     // Walks the elements in row-major order, opening and closing brackets at dimension borders;
     // dimensions longer than 6 show their first and last three entries when the tensor is large.
     const std::size_t nd = shape.size();

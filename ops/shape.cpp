@@ -51,6 +51,7 @@ Array reshaped(const Array& a, const Shape& shape) {
 }
 
 Tensor reshape_to(std::string name, const Tensor& x, Shape shape) {
+    checked_numel(name, shape);  // an empty (0, 2^62, 2) still overflows xtensor's strides
     return apply(std::move(name), {x},
         [shape](Inputs in) { return reshaped(in[0], shape); },
         // the gradient takes the input's shape back

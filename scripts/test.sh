@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then builds and runs every test twice: a Release build with -Werror, and a
 # build under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on: a leak fails).
-# Then: installs the Release build, moves the install to another prefix, and builds and runs a
+# Then: builds under ThreadSanitizer (clang) and runs the threaded tests and a two-thread training
+# run; installs the Release build, moves the install to another prefix, and builds and runs a
 # separate project against it; runs an example under valgrind memcheck; runs each fuzz target for a bounded time.
 #   usage: scripts/test.sh   (XGRAD_JOBS=N to change the -j2 default; XGRAD_FUZZ_SECONDS=N, default 60)
 set -euo pipefail
@@ -43,6 +44,17 @@ cmake --build build/sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1:allocator_may_return_null=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/sanitize -j "$jobs" --output-on-failure
+
+echo "== ThreadSanitizer (clang): the threaded tests and a two-thread training run, zero reports"
+# [race] races on purpose (it checks that the race is refused); TSan cannot follow a multi-threaded
+# fork() child, so die_after_fork=0 lets the fork test's child run on.
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DXGRAD_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+cmake --build build/tsan -j "$jobs" --target xgrad_tests fashion_mnist
+export TSAN_OPTIONS=halt_on_error=1:die_after_fork=0
+build/tsan/tests/xgrad_tests "[threads],[parallel]~[race]"
+OPENBLAS_NUM_THREADS=2 build/tsan/examples/fashion_mnist --limit 3000 --epochs 1 --output-dir build/tsan_fashion_mnist | tail -n 1
+unset TSAN_OPTIONS
 
 echo "== fuzzing"
 bash scripts/fuzz.sh "${XGRAD_FUZZ_SECONDS:-60}"

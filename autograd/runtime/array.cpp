@@ -48,14 +48,18 @@ std::string number_str(double value) {
 }
 
 std::size_t checked_numel(std::string_view op, const Shape& shape) {
-    if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return 0;  // (2^62, 4, 0) is empty
+    // Zero extents are left out of the product: xtensor's strides multiply the others even in an
+    // empty array, as signed integers ((2^62, 2, 0) overflows them).
     std::size_t n = 1;
-    bool overflow = false;
-    for (std::size_t d : shape) overflow = __builtin_mul_overflow(n, d, &n) || overflow;
+    bool overflow = false, empty = false;
+    for (std::size_t d : shape) {
+        empty = empty || d == 0;
+        overflow = (d != 0 && __builtin_mul_overflow(n, d, &n)) || overflow;
+    }
     if (overflow || n > (std::size_t{1} << 60))
         throw ShapeError(std::string(op) + ": shape " + shape_str(shape) + " has more elements than any buffer holds (" +
                          (overflow ? std::string("the product overflows") : std::to_string(n)) + ")");
-    return n;
+    return empty ? 0 : n;
 }
 
 void throw_out_of_memory(std::string_view op, Dtype dtype, const Shape& shape) {

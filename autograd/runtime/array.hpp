@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <stdexcept>
@@ -91,6 +92,19 @@ Values<T>& get(Array& a) {
     return const_cast<Values<T>&>(get<T>(std::as_const(a)));
 }
 
+namespace detail {
+/// An expression's values; an empty result is not evaluated at all (xtensor's assignment would
+/// still step through the other extents: (2^32, 0, 0) / (0, 0) looped 2^32 times).
+template <class T, class E>
+Values<T> evaluate(E&& e) {
+    if constexpr (requires { e.shape(); }) {
+        const auto& shape = e.shape();
+        if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return Values<T>::from_shape(shape);
+    }
+    return Values<T>(std::forward<E>(e));
+}
+}  // namespace detail
+
 /// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
 /// The result is evaluated after f returns: f may return a lazy xtensor expression of its
 /// arguments and of temporaries, but never one that refers to f's own local variables
@@ -99,7 +113,7 @@ template <class F>
 Array map(const Array& a, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x));
+        return detail::evaluate<T>(f(x));
     }, a);
 }
 
@@ -108,7 +122,7 @@ template <class F>
 Array map(const Array& a, const Array& b, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x, get<T>(b)));
+        return detail::evaluate<T>(f(x, get<T>(b)));
     }, a);
 }
 
@@ -117,12 +131,12 @@ template <class F>
 Array map(const Array& a, const Array& b, const Array& c, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return Values<T>(f(x, get<T>(b), get<T>(c)));
+        return detail::evaluate<T>(f(x, get<T>(b), get<T>(c)));
     }, a);
 }
 
-/// The element count of `shape`; throws ShapeError naming `op` when the product overflows or no
-/// buffer could hold that many float64 elements (more than 2^60).
+/// The element count of `shape`; throws ShapeError naming `op` when the product of its non-zero
+/// extents overflows or exceeds 2^60 (no buffer holds that many float64 elements).
 std::size_t checked_numel(std::string_view op, const Shape& shape);
 
 /// Throws OutOfMemory: "<op>: out of memory for a <dtype> <shape> result (<bytes>)".
