@@ -55,7 +55,7 @@ Grads Node::backward(Array&& grad, Inputs in, const Array& out, std::span<const 
 void Node::save_versions(std::span<const std::uint32_t> versions) {
     const std::size_t few = std::min(versions.size(), versions_.size());
     std::copy_n(versions.begin(), few, versions_.begin());
-    more_versions_.assign(versions.begin() + static_cast<std::ptrdiff_t>(few), versions.end());
+    if (versions.size() > few) more_versions_.assign(versions.begin() + static_cast<std::ptrdiff_t>(few), versions.end());
 }
 
 ScopeGuard::ScopeGuard(const std::string& name, const std::string& description) {
@@ -106,19 +106,20 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
                              describe(*arrays[i]) + " (convert one with .to())");
     const bool timed = is_profiling_enabled();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Array out;
-    try {
-        out = forward(Inputs({arrays, inputs.size()}));
-    } catch (const OutOfMemory&) {
-        throw;
-    } catch (const std::bad_alloc&) {
-        std::string operands;
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
-            if (i) operands += ", ";
-            operands += describe(*arrays[i]);
+    Array out = [&]() -> Array {  // one construction, no default Array assigned over (tiny graphs)
+        try {
+            return forward(Inputs({arrays, inputs.size()}));
+        } catch (const OutOfMemory&) {
+            throw;
+        } catch (const std::bad_alloc&) {
+            std::string operands;
+            for (std::size_t i = 0; i < inputs.size(); ++i) {
+                if (i) operands += ", ";
+                operands += describe(*arrays[i]);
+            }
+            throw OutOfMemory(name + ": out of memory computing the result of " + operands);
         }
-        throw OutOfMemory(name + ": out of memory computing the result of " + operands);
-    }
+    }();
     const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
     // a seqlock's reader: a write that overlapped the forward changed the version (docs/reliability.md)
     std::atomic_thread_fence(std::memory_order_acquire);

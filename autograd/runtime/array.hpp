@@ -95,8 +95,9 @@ Values<T>& get(Array& a) {
 namespace detail {
 /// An expression's values; an empty result is not evaluated at all (xtensor's assignment would
 /// still step through the other extents: (2^32, 0, 0) / (0, 0) looped 2^32 times).
+/// Only asked when an operand is empty: the common case pays nothing.
 template <class T, class E>
-Values<T> evaluate(E&& e) {
+Values<T> evaluate_empty(E&& e) {
     if constexpr (requires { e.shape(); }) {
         const auto& shape = e.shape();
         if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return Values<T>::from_shape(shape);
@@ -113,7 +114,8 @@ template <class F>
 Array map(const Array& a, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return detail::evaluate<T>(f(x));
+        if (x.size() == 0) return detail::evaluate_empty<T>(f(x));
+        return Values<T>(f(x));
     }, a);
 }
 
@@ -122,7 +124,9 @@ template <class F>
 Array map(const Array& a, const Array& b, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return detail::evaluate<T>(f(x, get<T>(b)));
+        const auto& y = get<T>(b);
+        if (x.size() == 0 || y.size() == 0) return detail::evaluate_empty<T>(f(x, y));
+        return Values<T>(f(x, y));
     }, a);
 }
 
@@ -131,7 +135,10 @@ template <class F>
 Array map(const Array& a, const Array& b, const Array& c, F&& f) {
     return std::visit([&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        return detail::evaluate<T>(f(x, get<T>(b), get<T>(c)));
+        const auto& y = get<T>(b);
+        const auto& z = get<T>(c);
+        if (x.size() == 0 || y.size() == 0 || z.size() == 0) return detail::evaluate_empty<T>(f(x, y, z));
+        return Values<T>(f(x, y, z));
     }, a);
 }
 
