@@ -78,8 +78,8 @@ struct NpyHeader {
     std::size_t data_offset = 0, data_bytes = 0;
 };
 
-// The length of the header's prefix (magic, version, header length) and of the whole header, from
-// the first 12 bytes of an entry (or all of it when it is shorter).
+// The length of the whole header (prefix and dict) from its prefix: the first 10 bytes of an entry
+// for version 1, 12 for versions 2 and 3 (`head` holds at least 10, or all of a shorter entry).
 std::size_t npy_header_end(const std::filesystem::path& path, const std::string& entry, const std::string& head) {
     auto bad = [&](const std::string& why) { fail(path, entry + ": " + why); };
     if (head.size() < 10 || head.compare(0, 6, "\x93NUMPY") != 0) bad("not a .npy array (bad magic)");
@@ -149,7 +149,9 @@ public:
         if (name_.size() < 4 || name_.substr(name_.size() - 4) != ".npy") fail(path, name_ + ": not a .npy entry");
         file_.reset(zip_fopen_index(z, index, 0));
         if (!file_) fail(path, name_ + ": cannot open (" + std::string(zip_strerror(z)) + ")");
-        std::string head = read_string(std::min<std::size_t>(size_, 12));
+        // the 10-byte prefix, 2 more for versions 2 and 3, then the rest of the header: never a byte of data
+        std::string head = read_string(std::min<std::size_t>(size_, 10));
+        if (head.size() == 10 && static_cast<unsigned char>(head[6]) >= 2) head += read_string(std::min<std::size_t>(size_ - 10, 2));
         const std::size_t end = npy_header_end(path, name_, head);
         if (end > size_) fail(path, name_ + ": truncated header");
         head += read_string(end - head.size());
