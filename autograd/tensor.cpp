@@ -66,11 +66,14 @@ WriteScope::WriteScope(Tensor& t) : impl_([&]() -> TensorImpl& {
           if (!TensorAccess::impl(t)) throw std::invalid_argument("xgrad: use of an undefined Tensor (default-constructed)");
           return *TensorAccess::impl(t);
       }()) {
-    impl_.version.fetch_add(1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);  // a seqlock's writer: odd before any value changes
+    // a seqlock's single writer (one thread trains a model): plain stores, no locked instruction
+    impl_.version.store(impl_.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);  // odd before any value changes
 }
 
-WriteScope::~WriteScope() { impl_.version.fetch_add(1, std::memory_order_release); }
+WriteScope::~WriteScope() {
+    impl_.version.store(impl_.version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
 
 }  // namespace detail
 
@@ -160,7 +163,7 @@ Values<T> Tensor::data() const&& {
 template <class T>
 Values<T>& Tensor::mutable_data() & {
     auto& values = const_cast<Values<T>&>(data<T>());
-    impl_->version.fetch_add(2, std::memory_order_relaxed);
+    impl_->version.store(impl_->version.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
     return values;
 }
 
@@ -175,7 +178,7 @@ const Array& Tensor::array() const& { return checked().data; }
 Array Tensor::array() const&& { return checked().data; }
 Array& Tensor::mutable_array() & {
     auto& impl = checked();
-    impl.version.fetch_add(2, std::memory_order_relaxed);
+    impl.version.store(impl.version.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
     return impl.data;
 }
 
