@@ -80,6 +80,8 @@ AxisSplit split_axis(const Shape& shape, std::size_t axis) {
         else if (d == axis) s.n = shape[d];
         else s.inner *= shape[d];
     }
+    // An empty shape has no slices: (2^32, 3, 0) would otherwise loop 2^32 * 3 times over nothing.
+    if (s.n == 0 || s.inner == 0) s.outer = 0;
     return s;
 }
 

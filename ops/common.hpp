@@ -101,7 +101,7 @@ T power(T x, double p) {
 }
 
 /// A shape seen as (outer, n, inner) around one axis: element (o, k, i) sits at
-/// (o * n + k) * inner + i in row-major order.
+/// (o * n + k) * inner + i in row-major order. An empty shape has outer = 0: no slice to visit.
 struct AxisSplit {
     std::size_t outer = 1, n = 1, inner = 1;
 };

@@ -19,7 +19,6 @@ template <class T>
 Values<T> sum_axis(const Values<T>& x, std::size_t axis, bool keepdims, double scale) {
     const AxisSplit s = split_axis(x.shape(), axis);
     Values<T> out = xt::zeros<T>(reduced_shape(x.shape(), axis, keepdims));
-    if (x.size() == 0) return out;  // (2^32, 3, 0) would loop 2^32 * 3 times over nothing
     const T* src = x.data();
     T* dst = out.data();
     for (std::size_t o = 0; o < s.outer; ++o)
@@ -35,7 +34,6 @@ template <class T>
 Values<T> expand_axis(const Values<T>& g, const Shape& shape, std::size_t axis, double scale) {
     const AxisSplit s = split_axis(shape, axis);
     Values<T> out = Values<T>::from_shape(shape);
-    if (out.size() == 0) return out;
     const T* src = g.data();
     T* dst = out.data();
     const auto k = static_cast<T>(scale);
@@ -49,7 +47,6 @@ Values<T> expand_axis(const Values<T>& g, const Shape& shape, std::size_t axis, 
 template <class T>
 std::vector<std::size_t> argmax_axis(const Values<T>& x, const AxisSplit& s) {
     std::vector<std::size_t> idx(s.outer * s.inner, 0);
-    if (x.size() == 0) return idx;  // an empty (2^32, 3, 0) must not loop over its outer extents
     const T* src = x.data();
     for (std::size_t o = 0; o < s.outer; ++o)
         for (std::size_t i = 0; i < s.inner; ++i) {
@@ -126,7 +123,6 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
                 const AxisSplit s = split_axis(v.shape(), ax);
                 auto idx = argmax_axis(v, s);
                 Values<T> out = Values<T>::from_shape(reduced_shape(v.shape(), ax, keepdims));
-                if (out.size() == 0) return out;
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t i = 0; i < s.inner; ++i)
                         out.data()[o * s.inner + i] = v.data()[(o * s.n + idx[o * s.inner + i]) * s.inner + i];
@@ -141,7 +137,6 @@ Tensor max(const Tensor& x, int axis, bool keepdims) {
                 auto idx = argmax_axis(x_, s);
                 const T* g = get<T>(c.grad).data();
                 Values<T> out = xt::zeros<T>(x_.shape());
-                if (out.size() == 0) return out;
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t i = 0; i < s.inner; ++i)
                         out.data()[(o * s.n + idx[o * s.inner + i]) * s.inner + i] = g[o * s.inner + i];
