@@ -106,20 +106,14 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
                              describe(*arrays[i]) + " (convert one with .to())");
     const bool timed = is_profiling_enabled();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Array out = [&]() -> Array {  // one construction, no default Array assigned over (tiny graphs)
-        try {
-            return forward(Inputs({arrays, inputs.size()}));
-        } catch (const OutOfMemory&) {
-            throw;
-        } catch (const std::bad_alloc&) {
-            std::string operands;
-            for (std::size_t i = 0; i < inputs.size(); ++i) {
-                if (i) operands += ", ";
-                operands += describe(*arrays[i]);
-            }
-            throw OutOfMemory(name + ": out of memory computing the result of " + operands);
+    Array out = naming_out_of_memory([&] { return forward(Inputs({arrays, inputs.size()})); }, [&] {
+        std::string operands;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (i) operands += ", ";
+            operands += describe(*arrays[i]);
         }
-    }();
+        return name + ": out of memory computing the result of " + operands;
+    });
     const double seconds = timed ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() : 0;
     // a seqlock's reader: a write that overlapped the forward changed the version (docs/reliability.md)
     std::atomic_thread_fence(std::memory_order_acquire);

@@ -146,19 +146,26 @@ Array map(const Array& a, const Array& b, const Array& c, F&& f) {
 /// extents overflows or exceeds 2^60 (no buffer holds that many float64 elements).
 std::size_t checked_numel(std::string_view op, const Shape& shape);
 
-/// Throws OutOfMemory: "<op>: out of memory for a <dtype> <shape> result (<bytes>)".
-[[noreturn]] void throw_out_of_memory(std::string_view op, Dtype dtype, const Shape& shape);
-
-/// make() with a std::bad_alloc from it turned into the OutOfMemory above.
-template <class F>
-auto allocating(std::string_view op, Dtype dtype, const Shape& shape, F make) {
+/// make(), with a std::bad_alloc from it turned into an OutOfMemory whose message is message()
+/// (an OutOfMemory passes through as it is).
+template <class F, class M>
+auto naming_out_of_memory(F make, M message) {
     try {
         return make();
     } catch (const OutOfMemory&) {
         throw;
     } catch (const std::bad_alloc&) {
-        throw_out_of_memory(op, dtype, shape);
+        throw OutOfMemory(message());
     }
+}
+
+/// "<op>: out of memory for a <dtype> <shape> result (<bytes>)".
+std::string out_of_memory_message(std::string_view op, Dtype dtype, const Shape& shape);
+
+/// make() (an allocation of a `dtype` `shape` result), with running out of memory named as above.
+template <class F>
+auto allocating(std::string_view op, Dtype dtype, const Shape& shape, F make) {
+    return naming_out_of_memory(make, [&] { return out_of_memory_message(op, dtype, shape); });
 }
 
 }  // namespace xgrad
