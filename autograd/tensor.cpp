@@ -66,14 +66,11 @@ WriteScope::WriteScope(Tensor& t) : impl_([&]() -> TensorImpl& {
           if (!TensorAccess::impl(t)) throw std::invalid_argument("xgrad: use of an undefined Tensor (default-constructed)");
           return *TensorAccess::impl(t);
       }()) {
-    // a seqlock's single writer (one thread trains a model): plain stores, no locked instruction
-    impl_.version.store(impl_.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    impl_.bump_version(1);
     std::atomic_thread_fence(std::memory_order_release);  // odd before any value changes
 }
 
-WriteScope::~WriteScope() {
-    impl_.version.store(impl_.version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-}
+WriteScope::~WriteScope() { impl_.bump_version(1, std::memory_order_release); }
 
 }  // namespace detail
 
@@ -163,7 +160,7 @@ Values<T> Tensor::data() const&& {
 template <class T>
 Values<T>& Tensor::mutable_data() & {
     auto& values = const_cast<Values<T>&>(data<T>());
-    impl_->version.store(impl_->version.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
+    impl_->bump_version(2);
     return values;
 }
 
@@ -178,7 +175,7 @@ const Array& Tensor::array() const& { return checked().data; }
 Array Tensor::array() const&& { return checked().data; }
 Array& Tensor::mutable_array() & {
     auto& impl = checked();
-    impl.version.store(impl.version.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
+    impl.bump_version(2);
     return impl.data;
 }
 

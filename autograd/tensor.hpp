@@ -35,6 +35,11 @@ struct TensorImpl {
     std::string name;
     /// Bumped by 2 on every in-place change of `data`; odd while an optimizer writes it.
     std::atomic<std::uint32_t> version{0};
+    /// Adds `by` to the version: a load and a store, as one thread writes a tensor (a seqlock's
+    /// single writer needs no locked instruction).
+    void bump_version(std::uint32_t by, std::memory_order order = std::memory_order_relaxed) {
+        version.store(version.load(std::memory_order_relaxed) + by, order);
+    }
 };
 
 }  // namespace detail
