@@ -36,6 +36,23 @@ GradcheckResult failed(std::string why) {
     return r;
 }
 
+// Central differences at element `x` (restored after): eval() at x + h and x - h with a step that
+// suits x's magnitude, h = eps max(1, |x|), grown ×100 (at most twice) while precise(plus, minus, h)
+// says rounding in the outputs swamps it. Returns h; precise() keeps what it needs of the last try.
+template <class Eval, class Precise>
+double central_difference(double& x, double eps, Eval eval, Precise precise) {
+    const double orig = x;
+    double h = eps * std::max(1.0, std::abs(orig));
+    for (int attempt = 0;; ++attempt, h *= 100) {
+        x = orig + h;
+        auto plus = eval();
+        x = orig - h;
+        auto minus = eval();
+        x = orig;
+        if (precise(plus, minus, h) || attempt == 2) return h;
+    }
+}
+
 }  // namespace
 
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
@@ -89,25 +106,19 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
         const std::size_t n = x.size();
         bool all_zero = n > 0;
         for (std::size_t k = 0; k < n; ++k) {
-            const double orig = x.data()[k];
-            // a step that suits the element's magnitude, grown while rounding in the outputs swamps it
-            double h = options.eps * std::max(1.0, std::abs(orig));
             std::vector<double> plus, minus, rounding(m);
-            for (int attempt = 0;; ++attempt, h *= 100) {
-                x.data()[k] = orig + h;
-                plus = values(fn(in));
-                x.data()[k] = orig - h;
-                minus = values(fn(in));
-                x.data()[k] = orig;
-                bool swamped = false;
-                for (std::size_t j = 0; j < m; ++j) {
-                    const double num = (plus[j] - minus[j]) / (2 * h);
-                    rounding[j] = plus[j] == minus[j] ? 0
-                                : 2 * std::numeric_limits<double>::epsilon() * std::max(std::abs(plus[j]), std::abs(minus[j])) / h;
-                    swamped = swamped || rounding[j] > 0.1 * (options.atol + options.rtol * std::abs(num));
-                }
-                if (!swamped || attempt == 2) break;
-            }
+            const double h = central_difference(x.data()[k], options.eps, [&] { return values(fn(in)); },
+                [&](std::vector<double>& p, std::vector<double>& q, double step) {
+                    plus = std::move(p), minus = std::move(q);
+                    bool swamped = false;
+                    for (std::size_t j = 0; j < m; ++j) {
+                        const double num = (plus[j] - minus[j]) / (2 * step);
+                        rounding[j] = plus[j] == minus[j] ? 0
+                                    : 2 * std::numeric_limits<double>::epsilon() * std::max(std::abs(plus[j]), std::abs(minus[j])) / step;
+                        swamped = swamped || rounding[j] > 0.1 * (options.atol + options.rtol * std::abs(num));
+                    }
+                    return !swamped;
+                });
             for (std::size_t j = 0; j < m; ++j) {
                 const double num = plus[j] == minus[j] ? 0 : (plus[j] - minus[j]) / (2 * h);
                 const double ana = analytic[c][j * n + k];
@@ -258,19 +269,11 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
             std::sort(elements.begin(), elements.end());
         }
         for (std::size_t k : elements) {
-            const double orig = x.data()[k];
-            // a step that suits the element's magnitude, grown while rounding in the outputs swamps it
-            double h = o.eps * std::max(1.0, std::abs(orig));
             Difference d;
-            for (int attempt = 0;; ++attempt, h *= 100) {
-                x.data()[k] = orig + h;
-                const Array plus = forward();
-                x.data()[k] = orig - h;
-                const Array minus = forward();
-                x.data()[k] = orig;
+            central_difference(x.data()[k], o.eps, forward, [&](const Array& plus, const Array& minus, double h) {
                 d = difference(plus, minus, out, v, h);
-                if (!d.finite || attempt == 2 || d.rounding <= 0.1 * (o.atol + o.rtol * std::abs(d.central))) break;
-            }
+                return !d.finite || d.rounding <= 0.1 * (o.atol + o.rtol * std::abs(d.central));
+            });
             if (!d.finite) {
                 ++r.non_finite;
                 continue;
