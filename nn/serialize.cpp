@@ -251,16 +251,6 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
     fsync_path(path.parent_path().empty() ? "." : path.parent_path(), true);
 }
 
-NpzHeaders npz_headers(const std::filesystem::path& path) {
-    auto z = open_npz(path);
-    NpzHeaders out;
-    for (zip_uint64_t i = 0; i < entries_of(z.get()); ++i) {
-        NpzEntry e(z.get(), path, i);
-        out.push_back({e.tensor_name(), e.header().dtype, e.header().shape});
-    }
-    return out;
-}
-
 NamedTensors load_npz(const std::filesystem::path& path, std::size_t max_entry_bytes) {
     auto z = open_npz(path);
     NamedTensors out;
@@ -279,7 +269,7 @@ void save(const Module& module, const std::filesystem::path& path) { save_npz(pa
 namespace {
 
 using TensorMap = std::map<std::string, Tensor>;
-using HeaderMap = std::map<std::string, NpzHeader>;
+using HeaderMap = std::map<std::string, NpyHeader>;
 
 // Every way `stored` (what the file's headers declare) fails to hold exactly the module's
 // parameters, one line each.
@@ -336,6 +326,22 @@ std::optional<std::vector<std::uint64_t>> decode_rng(const Tensor& t) {
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
+// A module's entries as a file declares them: every header is recorded, and an entry's data is
+// read only when it fits the parameter of its name, so a file that does not fit inflates nothing.
+struct ModelEntries {
+    explicit ModelEntries(const Module& module) {
+        for (auto& [name, p] : module.named_parameters()) params.emplace(name, p);
+    }
+    void take(NpzEntry& e, const std::string& name) {
+        declared.emplace(name, e.header());
+        const auto p = params.find(name);
+        if (p != params.end() && p->second.shape() == e.header().shape && p->second.dtype() == e.header().dtype)
+            stored.emplace(name, e.read_tensor());
+    }
+    TensorMap params, stored;
+    HeaderMap declared;
+};
+
 // The most bytes one entry of a file for `module` may hold: its largest parameter's (an optimizer
 // keeps buffers of its parameters' shapes), and at least the generator's state.
 std::size_t entry_cap(const Module& module) {
@@ -347,14 +353,15 @@ std::size_t entry_cap(const Module& module) {
 }  // namespace
 
 void load(Module& module, const std::filesystem::path& path) {
-    // the headers first: a file that does not fit is refused before any data is inflated
-    HeaderMap declared;
-    for (auto& h : npz_headers(path)) declared.emplace(h.name, h);
-    const auto problems = parameter_problems(module, declared);
+    ModelEntries entries(module);
+    auto z = open_npz(path);
+    for (zip_uint64_t i = 0; i < entries_of(z.get()); ++i) {
+        NpzEntry e(z.get(), path, i);
+        entries.take(e, e.tensor_name());
+    }
+    const auto problems = parameter_problems(module, entries.declared);
     throw_problems<std::runtime_error>("load: " + path.string() + " does not match the model:", problems);
-    TensorMap stored;
-    for (auto& [name, t] : load_npz(path, entry_cap(module))) stored.emplace(name, std::move(t));
-    assign_parameters(module, stored);
+    assign_parameters(module, entries.stored);
 }
 
 void save_checkpoint(const std::filesystem::path& path, const Module& model, const optim::Optimizer& optimizer,
@@ -373,8 +380,7 @@ void save_checkpoint(const std::filesystem::path& path, const Module& model, con
 
 std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, optim::Optimizer& optimizer,
                              optim::LRScheduler* scheduler) {
-    TensorMap model_state;
-    HeaderMap declared;  // the model's entries, from their headers
+    ModelEntries model_entries(model);
     NamedTensors optimizer_state, scheduler_state;
     std::optional<Tensor> epoch_entry, rng_entry;
     std::vector<std::string> problems;
@@ -386,11 +392,7 @@ std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, o
         NpzEntry e(z.get(), path, i);
         const std::string name = e.tensor_name();
         if (starts_with(name, "model.")) {
-            declared.emplace(name.substr(6), NpzHeader{name, e.header().dtype, e.header().shape});
-            const auto params = model.named_parameters();
-            const auto p = std::find_if(params.begin(), params.end(), [&](const auto& q) { return q.first == name.substr(6); });
-            if (p != params.end() && p->second.shape() == e.header().shape && p->second.dtype() == e.header().dtype)
-                model_state.emplace(name.substr(6), e.read_tensor());
+            model_entries.take(e, name.substr(6));
             continue;
         }
         if (e.header().data_bytes > cap) {
@@ -405,7 +407,7 @@ std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, o
         else if (name == "rng") rng_entry = t;
         else problems.push_back("unexpected '" + name + "'");
     }
-    for (const auto& p : parameter_problems(model, declared)) problems.push_back("model: " + p);
+    for (const auto& p : parameter_problems(model, model_entries.declared)) problems.push_back("model: " + p);
     for (const auto& p : optimizer.state_dict_problems(optimizer_state)) problems.push_back("optimizer: " + p);
     if (scheduler) {
         for (const auto& p : scheduler->state_dict_problems(scheduler_state)) problems.push_back("scheduler: " + p);
@@ -434,7 +436,7 @@ std::int64_t load_checkpoint(const std::filesystem::path& path, Module& model, o
     }
     throw_problems<std::runtime_error>("load_checkpoint: " + path.string() + " does not fit:", problems);
 
-    assign_parameters(model, model_state);
+    assign_parameters(model, model_entries.stored);
     optimizer.load_state_dict(optimizer_state);
     if (scheduler) scheduler->load_state_dict(scheduler_state);
     if (Generator* own = detail::thread_generator()) *own = restored;

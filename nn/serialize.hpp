@@ -25,18 +25,6 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors);
 NamedTensors load_npz(const std::filesystem::path& path,
                       std::size_t max_entry_bytes = std::numeric_limits<std::size_t>::max());
 
-/// What one entry of a .npz file declares in its .npy header.
-struct NpzHeader {
-    std::string name;
-    Dtype dtype;
-    Shape shape;
-};
-using NpzHeaders = std::vector<NpzHeader>;
-
-/// The name, dtype and shape of every array of a .npz file, from the headers alone (no data is
-/// inflated); throws as load_npz.
-NpzHeaders npz_headers(const std::filesystem::path& path);
-
 /// Saves a module's parameters under their dotted names ("0.weight", "fc1.bias").
 void save(const Module& module, const std::filesystem::path& path);
 /// Loads parameters saved by `save` into a module of the same architecture. Throws
