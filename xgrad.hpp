@@ -6,6 +6,7 @@
 #include "autograd/anomaly.hpp"
 #include "autograd/runtime/array.hpp"
 #include "autograd/runtime/errors.hpp"
+#include "autograd/runtime/files.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"

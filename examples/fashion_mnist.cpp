@@ -84,45 +84,31 @@ private:
     Clock::time_point start_;
 };
 
-// Writes `text` to a temporary name beside `path`, then renames it into place.
-void write_text(const std::filesystem::path& path, const std::string& text) {
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
-    {
-        std::ofstream f(tmp, std::ios::binary);
-        f << text;
-        if (!f.flush()) {
-            f.close();
-            std::filesystem::remove(tmp);
-            throw std::runtime_error("cannot write " + path.string());
-        }
-    }
-    std::filesystem::rename(tmp, path);
-}
-
 // rows[i] is epoch first_epoch + i.
 void write_history(const std::filesystem::path& dir, int first_epoch, const std::vector<std::array<double, 3>>& rows) {
     std::ostringstream f;
     f << "# epoch\ttrain_loss\ttest_accuracy\n";
     for (std::size_t i = 0; i < rows.size(); ++i)
         f << first_epoch + static_cast<int>(i) << '\t' << rows[i][0] << '\t' << rows[i][2] << '\n';
-    write_text(dir / "history.tsv", f.str());
+    write_file_atomically(dir / "history.tsv", f.str(), "history");
 }
 
 // Draws loss and accuracy per epoch with gnuplot, when it is installed: the script names only
 // files inside the output directory, where gnuplot runs, so no path reaches its command line.
 void plot_history(const std::filesystem::path& dir) {
-    write_text(dir / "history.gp",
-               "set terminal svg size 640,360 dynamic font 'sans,12' background rgb 'white'\n"
-               "set output 'history.svg.tmp'\n"
-               "set title 'Fashion-MNIST training'; set xlabel 'epoch'; set ylabel 'train loss'\n"
-               "set y2label 'test accuracy'; set ytics nomirror; set y2tics; set grid; set key center right\n"
-               "plot 'history.tsv' using 1:2 with linespoints lw 2 title 'train loss', \\\n"
-               "     'history.tsv' using 1:3 axes x1y2 with linespoints lw 2 title 'test accuracy'\n");
+    write_file_atomically(dir / "history.gp",
+                          "set terminal svg size 640,360 dynamic font 'sans,12' background rgb 'white'\n"
+                          "set output 'history.svg.tmp'\n"
+                          "set title 'Fashion-MNIST training'; set xlabel 'epoch'; set ylabel 'train loss'\n"
+                          "set y2label 'test accuracy'; set ytics nomirror; set y2tics; set grid; set key center right\n"
+                          "plot 'history.tsv' using 1:2 with linespoints lw 2 title 'train loss', \\\n"
+                          "     'history.tsv' using 1:3 axes x1y2 with linespoints lw 2 title 'test accuracy'\n",
+                          "history");
     const auto status = run_program({"gnuplot", "history.gp"}, {.cwd = dir, .quiet = true});
     if (!status) {
         std::cout << "(gnuplot not found: the per-epoch figures are in " << (dir / "history.tsv").string() << ")\n";
     } else if (*status != 0) {
-        std::filesystem::remove(dir / "history.svg.tmp");
+        remove_quietly(dir / "history.svg.tmp");
         std::cout << "(gnuplot could not draw " << (dir / "history.gp").string() << "; the figures are in history.tsv)\n";
     } else {
         std::filesystem::rename(dir / "history.svg.tmp", dir / "history.svg");

@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "autograd/runtime/files.hpp"
 #include "autograd/runtime/random.hpp"
 
 namespace xgrad::nn {
@@ -207,12 +208,6 @@ std::unique_ptr<zip_t, decltype(&zip_discard)> open_npz(const std::filesystem::p
 
 zip_uint64_t entries_of(zip_t* z) { return static_cast<zip_uint64_t>(std::max<zip_int64_t>(zip_get_num_entries(z, 0), 0)); }
 
-// Removes a failed save's temporary file; a failure to remove it must not hide why the save failed.
-void discard(const std::filesystem::path& tmp) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-}
-
 }  // namespace
 
 void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
@@ -231,21 +226,21 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors) {
         if (index < 0 || zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) < 0) {
             std::string why = zip_strerror(z);
             zip_discard(z);
-            discard(tmp);
+            remove_quietly(tmp);
             fail(path, "cannot add '" + name + "' (" + why + ")");
         }
     }
     if (zip_close(z) != 0) {
         std::string why = zip_strerror(z);
         zip_discard(z);
-        discard(tmp);
+        remove_quietly(tmp);
         fail(path, "cannot write (" + why + ")");
     }
     fsync_path(tmp, false);
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
-        discard(tmp);
+        remove_quietly(tmp);
         fail(path, "cannot rename the temporary file into place (" + ec.message() + ")");
     }
     fsync_path(path.parent_path().empty() ? "." : path.parent_path(), true);

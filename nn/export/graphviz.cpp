@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 
+#include "autograd/runtime/files.hpp"
 #include "autograd/runtime/process.hpp"
 
 namespace xgrad {
@@ -22,31 +23,6 @@ std::string escape(const std::string& s) {
         out += c;
     }
     return out;
-}
-
-// Removes a temporary file, ignoring failure: the error being reported is the write's.
-void discard(const std::filesystem::path& tmp) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-}
-
-void write_atomically(const std::filesystem::path& target, const std::string& text) {
-    const auto tmp = std::filesystem::path(target.string() + ".tmp");
-    {
-        std::ofstream f(tmp, std::ios::binary);
-        f << text;
-        if (!f.flush()) {
-            f.close();
-            discard(tmp);
-            throw std::runtime_error("write_graph: cannot write " + target.string() + " (read-only, full or missing directory)");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, target, ec);
-    if (ec) {
-        discard(tmp);
-        throw std::runtime_error("write_graph: cannot rename " + tmp.string() + " to " + target.string() + " (" + ec.message() + ")");
-    }
 }
 
 // Runs Graphviz's `dot -T<format> <in> -o <out>` (no shell sees a path). Returns nullopt when
@@ -116,21 +92,21 @@ std::string write_graph(const Tensor& root, const std::filesystem::path& path, c
     const std::string dot = to_dot(root, options);
     const std::string ext = path.extension().string();
     if (ext == ".dot" || ext == ".gv") {
-        write_atomically(path, dot);
+        write_file_atomically(path, dot, "write_graph");
         return path.string();
     }
     if (ext != ".svg" && ext != ".png" && ext != ".pdf")
         throw std::invalid_argument("write_graph: unknown format '" + ext + "' (use .dot, .svg, .png or .pdf)");
     auto dot_path = path;
     dot_path.replace_extension(".dot");
-    write_atomically(dot_path, dot);
+    write_file_atomically(dot_path, dot, "write_graph");
     const auto tmp = std::filesystem::path(path.string() + ".tmp");
     const auto rendered = run_dot(ext.substr(1), dot_path, tmp);
     if (!rendered)
         return "Graphviz is not installed: wrote " + dot_path.string() + "; render it with `dot -T" + ext.substr(1) +
                " " + dot_path.string() + " -o " + path.string() + "` (Debian package graphviz)";
     if (!*rendered) {
-        discard(tmp);
+        remove_quietly(tmp);
         throw std::runtime_error("write_graph: Graphviz failed to render " + dot_path.string());
     }
     std::filesystem::rename(tmp, path);
