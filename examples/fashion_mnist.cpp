@@ -10,7 +10,6 @@
 #include <limits>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -227,16 +226,12 @@ void prepare_output_dir(const std::filesystem::path& dir) {
         refuse("--output-dir " + dir.string() + ": cannot make a directory there (" +
                (ec ? ec.message() : std::string("a file has that name")) + ")");
     const auto probe = dir / ".fashion_mnist_write_test";
-    {
-        std::ofstream f(probe, std::ios::binary);
-        f << std::string(4096, 'x');
-        if (!f.flush()) {
-            f.close();
-            std::filesystem::remove(probe, ec);
-            refuse("--output-dir " + dir.string() + ": cannot write there (read-only or full)");
-        }
+    try {
+        write_file_atomically(probe, std::string(4096, 'x'), "--output-dir");
+    } catch (const std::runtime_error&) {
+        refuse("--output-dir " + dir.string() + ": cannot write there (read-only or full)");
     }
-    std::filesystem::remove(probe, ec);
+    remove_quietly(probe);
 }
 
 data::Dataset load(const Config& c, data::Split split) {
