@@ -18,6 +18,8 @@
 #include "autograd/tensor.hpp"
 #include "ops/activation.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
+#include "ops/joining.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/reduce.hpp"

@@ -26,11 +26,12 @@ namespace {
 
 // Flat index of the first NaN or Inf in `a`, or nullopt.
 std::optional<std::size_t> first_non_finite(const Array& a) {
-    return std::visit([](const auto& x) -> std::optional<std::size_t> {
+    if (!is_floating_point(dtype_of_array(a))) return std::nullopt;  // integers and bools are finite
+    return visit_float(a, [](const auto& x) -> std::optional<std::size_t> {
         for (std::size_t i = 0; i < x.size(); ++i)
             if (!std::isfinite(x.data()[i])) return i;
         return std::nullopt;
-    }, a);
+    });
 }
 
 // "leaf 'w' float32 (3, 2)" or "'matmul' #4 float32 (4, 2)": where an operand comes from.
@@ -55,7 +56,7 @@ void check_finite(const std::string& what, const std::string& op, std::uint64_t 
     const auto found = first_non_finite(bad);
     if (!found) return;
     const std::size_t index = *found;
-    const double v = std::visit([&](const auto& x) { return static_cast<double>(x.data()[index]); }, bad);
+    const double v = visit_float(bad, [&](const auto& x) { return static_cast<double>(x.data()[index]); });
     throw std::runtime_error("anomaly: " + what + " of '" + op + "' (op #" + std::to_string(nr) + ") produced " +
                              (std::isnan(v) ? "NaN" : "Inf") + " at flat index " + std::to_string(index) + " of " +
                              describe(bad) + "; operands: " + operands_desc(inputs));

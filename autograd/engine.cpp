@@ -17,12 +17,12 @@ namespace {
 
 // acc += g, elementwise; both have one shape and dtype (checked by the caller).
 void add_into(Array& acc, const Array& g) {
-    std::visit([&](auto& a) {
+    visit_float(acc, [&](auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         const T* src = get<T>(g).data();
         T* dst = a.data();
         for (std::size_t i = 0, n = a.size(); i < n; ++i) dst[i] += src[i];
-    }, acc);
+    });
 }
 
 void accumulate(std::optional<Array>& slot, Array&& g) {

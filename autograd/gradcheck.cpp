@@ -60,7 +60,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
     std::vector<Tensor> in;
     std::vector<std::size_t> checked;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        Tensor copy = inputs[i].detach().to(Dtype::float64);  // a fresh leaf either way
+        // a fresh leaf either way; indices and masks keep their dtype
+        Tensor copy = inputs[i].is_floating_point() ? inputs[i].detach().to(Dtype::float64) : inputs[i].detach();
         copy.requires_grad_(inputs[i].requires_grad());
         if (inputs[i].requires_grad()) checked.push_back(i);
         in.push_back(std::move(copy));
@@ -207,7 +208,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
     r.op = node.name();
     const auto& inputs = node.inputs();
     std::vector<Array> in;
-    for (const auto& t : inputs) in.push_back(cast(t.array(), Dtype::float64));
+    for (const auto& t : inputs) in.push_back(t.is_floating_point() ? cast(t.array(), Dtype::float64) : t.array());
     std::vector<const Array*> ptrs;
     for (const auto& a : in) ptrs.push_back(&a);
     auto forward = [&] { return node.forward()(Inputs(ptrs)); };
@@ -285,7 +286,7 @@ NodeCheck check_node(const Node& node, std::size_t position, const CheckGraphOpt
                 continue;
             }
             const double numeric = d.central;
-            const double analytic = std::visit([&](const auto& g) { return static_cast<double>(g.data()[k]); }, *grads[i]);
+            const double analytic = visit_float(*grads[i], [&](const auto& g) { return static_cast<double>(g.data()[k]); });
             const double err = std::abs(analytic - numeric);
             double ratio = err / (o.atol + o.rtol * std::abs(numeric) + d.rounding);
             if (std::isnan(ratio)) ratio = INFINITY;

@@ -100,10 +100,15 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
         if (versions[i] & 1) throw_written(name, i, *arrays[i]);
         record = record || t.requires_grad();
     }
-    for (std::size_t i = 1; i < inputs.size(); ++i)
-        if (inputs[i].dtype() != inputs[0].dtype())
-            throw DtypeError(name + ": operands have different dtypes: " + describe(*arrays[0]) + " vs " +
+    // floating operands share one dtype; int64 and bool ones (indices, masks) never carry a gradient
+    std::size_t first_float = inputs.size();
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!is_floating_point(dtype_of_array(*arrays[i]))) continue;
+        if (first_float == inputs.size()) first_float = i;
+        else if (dtype_of_array(*arrays[i]) != dtype_of_array(*arrays[first_float]))
+            throw DtypeError(name + ": operands have different dtypes: " + describe(*arrays[first_float]) + " vs " +
                              describe(*arrays[i]) + " (convert one with .to())");
+    }
     const bool timed = is_profiling_enabled();
     const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Array out = naming_out_of_memory([&] { return forward(Inputs({arrays, inputs.size()})); }, [&] {
@@ -121,7 +126,7 @@ Tensor record(std::string name, std::vector<Tensor> inputs, ForwardFn forward, d
         if (TensorAccess::impl(inputs[i])->version.load(std::memory_order_relaxed) != versions[i])
             throw_written(name, i, *arrays[i]);
     if (is_anomaly_enabled()) detail::check_finite("forward", name, next_sequence_nr + 1, out, inputs);
-    if (!record || !is_grad_enabled()) return Tensor(std::move(out));
+    if (!record || !is_grad_enabled() || !is_floating_point(dtype_of_array(out))) return Tensor(std::move(out));
     auto node = std::make_shared<Node>(std::move(name), std::move(inputs), std::move(forward), std::move(backward));
     if (timed) node->set_forward_seconds(seconds);
     node->save_versions({versions, node->inputs().size()});

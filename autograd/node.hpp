@@ -141,8 +141,9 @@ private:
 
 /// Runs `forward` on the operands' values and, when grad mode is on and some operand requires a
 /// gradient, records a Node so that `backward` is called during back-propagation. Every built-in
-/// op is made this way; so is a user's own differentiable op. Operands must share one dtype
-/// (throws DtypeError naming `name` otherwise); the engine checks each returned gradient's shape.
+/// op is made this way; so is a user's own differentiable op. Floating operands must share one
+/// dtype (throws DtypeError naming `name` otherwise); int64 and bool operands (indices, masks) and
+/// results never carry a gradient. The engine checks each returned gradient's shape.
 Tensor apply(std::string name, std::vector<Tensor> inputs, ForwardFn forward, BackwardFn backward);
 
 namespace detail {

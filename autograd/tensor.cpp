@@ -22,10 +22,19 @@ Tensor filled(std::string_view op, const Shape& shape, TensorOptions options, Fi
     return Tensor(std::move(a), options.requires_grad);
 }
 
+// A double as an element of T: non-zero is true, as PyTorch converts Python numbers.
+template <class T>
+T element_from(double v) {
+    if constexpr (std::is_same_v<T, bool>) return v != 0;
+    else return static_cast<T>(v);
+}
+
 Tensor full_of(std::string_view op, const Shape& shape, double value, TensorOptions options) {
-    return dispatch(options.dtype, [&](auto zero) {
+    if (options.dtype == Dtype::int64 && !(std::abs(value) < 0x1p63))
+        throw std::invalid_argument(std::string(op) + ": " + number_str(value) + " is not an int64 value");
+    return dispatch_any(options.dtype, [&](auto zero) {
         using T = decltype(zero);
-        return filled<T>(op, shape, options, [&](auto& a) { a.fill(static_cast<T>(value)); });
+        return filled<T>(op, shape, options, [&](auto& a) { a.fill(element_from<T>(value)); });
     });
 }
 
@@ -36,14 +45,19 @@ Tensor from_values(const Values& values, const Shape& shape, TensorOptions optio
         throw ShapeError("Tensor::from: " + std::to_string(values.size()) +
                          " values do not fill shape " + shape_str(shape) + " (" + std::to_string(n) +
                          " elements)");
-    return dispatch(options.dtype, [&](auto zero) {
+    return dispatch_any(options.dtype, [&](auto zero) {
         using T = decltype(zero);
-        return filled<T>("Tensor::from", shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
+        return filled<T>("Tensor::from", shape, options, [&](auto& a) {
+            std::transform(values.begin(), values.end(), a.begin(), [](auto v) { return element_from<T>(static_cast<double>(v)); });
+        });
     });
 }
 
 template <class Dist>
 Tensor random(std::string_view op, const Shape& shape, TensorOptions options, Dist dist) {
+    if (!is_floating_point(options.dtype))
+        throw DtypeError(std::string(op) + ": draws floating-point values, not " + std::string(dtype_name(options.dtype)) +
+                         " (Tensor::randint draws integers)");
     return dispatch(options.dtype, [&](auto zero) {
         using T = decltype(zero);
         return filled<T>(op, shape, options, [&](auto& a) {
@@ -74,8 +88,18 @@ WriteScope::~WriteScope() { impl_.bump_version(1, std::memory_order_release); }
 
 }  // namespace detail
 
+namespace {
+void check_can_require_grad(std::string_view op, Dtype dtype) {
+    if (!is_floating_point(dtype))
+        throw DtypeError(std::string(op) + ": only floating-point tensors can require gradients, this one is " +
+                         std::string(dtype_name(dtype)));
+}
+}  // namespace
+
 Tensor::Tensor(Array values, bool requires_grad)
-    : impl_(std::make_shared<detail::TensorImpl>(std::move(values), requires_grad)) {}
+    : impl_(std::make_shared<detail::TensorImpl>(std::move(values), requires_grad)) {
+    if (requires_grad) check_can_require_grad("Tensor", dtype_of_array(impl_->data));
+}
 
 Tensor Tensor::full(const Shape& shape, double value, TensorOptions options) {
     return full_of("Tensor::full", shape, value, options);
@@ -93,10 +117,10 @@ Tensor Tensor::arange(double start, double end, double step, TensorOptions optio
         throw ShapeError("arange: " + number_str(count) + " elements (start " + number_str(start) + ", end " +
                          number_str(end) + ", step " + number_str(step) + ") are more than any buffer holds");
     const auto n = static_cast<std::size_t>(count > 0 ? count : 0);
-    return dispatch(options.dtype, [&](auto zero) {
+    return dispatch_any(options.dtype, [&](auto zero) {
         using T = decltype(zero);
         return filled<T>("arange", Shape{n}, options, [&](auto& a) {
-            for (std::size_t i = 0; i < n; ++i) a(i) = static_cast<T>(start + static_cast<double>(i) * step);
+            for (std::size_t i = 0; i < n; ++i) a(i) = element_from<T>(start + static_cast<double>(i) * step);
         });
     });
 }
@@ -111,6 +135,32 @@ Tensor Tensor::from(const std::vector<double>& values, const Shape& shape, Tenso
 }
 Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
     return from_values(values, shape, options);
+}
+Tensor Tensor::from(const std::vector<std::int64_t>& values, const Shape& shape, TensorOptions options) {
+    const std::size_t n = checked_numel("Tensor::from", shape);
+    if (n != values.size())
+        throw ShapeError("Tensor::from: " + std::to_string(values.size()) + " values do not fill shape " +
+                         shape_str(shape) + " (" + std::to_string(n) + " elements)");
+    if (options.dtype != Dtype::int64) return from_values(values, shape, options);  // through double, as a cast
+    return filled<std::int64_t>("Tensor::from", shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
+}
+
+Tensor Tensor::randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
+    if (low >= high)
+        throw std::invalid_argument("randint: expected low < high, got low " + std::to_string(low) + ", high " +
+                                    std::to_string(high));
+    if (options.dtype != Dtype::int64 && (std::abs(static_cast<double>(low)) > 0x1p53 || std::abs(static_cast<double>(high)) > 0x1p53))
+        throw std::invalid_argument("randint: bounds beyond 2^53 need dtype int64");
+    const auto span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
+    std::uniform_int_distribution<std::uint64_t> dist(0, span - 1);
+    return dispatch_any(options.dtype, [&](auto zero) {
+        using T = decltype(zero);
+        return filled<T>("Tensor::randint", shape, options, [&](auto& a) {
+            detail::with_generator([&](std::mt19937_64& gen) {
+                for (auto& v : a) v = element_from<T>(static_cast<double>(static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + dist(gen))));
+            });
+        });
+    });
 }
 
 Tensor Tensor::rand(const Shape& shape, TensorOptions options) {
@@ -139,7 +189,7 @@ std::size_t Tensor::size(int dim) const {
 }
 
 std::size_t Tensor::numel() const {
-    return std::visit([](const auto& a) { return a.size(); }, checked().data);
+    return visit_any(checked().data, [](const auto& a) { return a.size(); });
 }
 
 Dtype Tensor::dtype() const { return dtype_of_array(checked().data); }
@@ -164,12 +214,15 @@ Values<T>& Tensor::mutable_data() & {
     return values;
 }
 
-template const Values<float>& Tensor::data<float>() const&;
-template const Values<double>& Tensor::data<double>() const&;
-template Values<float> Tensor::data<float>() const&&;
-template Values<double> Tensor::data<double>() const&&;
-template Values<float>& Tensor::mutable_data<float>() &;
-template Values<double>& Tensor::mutable_data<double>() &;
+#define XGRAD_INSTANTIATE(T)                               \
+    template const Values<T>& Tensor::data<T>() const&;   \
+    template Values<T> Tensor::data<T>() const&&;         \
+    template Values<T>& Tensor::mutable_data<T>() &;
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+XGRAD_INSTANTIATE(std::int64_t)
+XGRAD_INSTANTIATE(bool)
+#undef XGRAD_INSTANTIATE
 
 const Array& Tensor::array() const& { return checked().data; }
 Array Tensor::array() const&& { return checked().data; }
@@ -185,7 +238,7 @@ double Tensor::item() const {
     if (numel() != 1)
         throw std::invalid_argument("item: only one-element tensors can be converted to a scalar, got shape " +
                                     shape_str(shape()));
-    return std::visit([](const auto& a) { return static_cast<double>(*a.begin()); }, impl_->data);
+    return visit_any(impl_->data, [](const auto& a) { return static_cast<double>(*a.begin()); });
 }
 
 bool Tensor::requires_grad() const { return checked().requires_grad; }
@@ -194,6 +247,7 @@ Tensor& Tensor::requires_grad_(bool on) {
     if (!is_leaf())
         throw std::invalid_argument("requires_grad_: only leaf tensors can change requires_grad (this one was produced by '" +
                                     grad_fn()->name() + "'; use detach() first)");
+    if (on) check_can_require_grad("requires_grad_", dtype());
     impl_->requires_grad = on;
     return *this;
 }
@@ -222,7 +276,8 @@ Tensor Tensor::detach() const { return Tensor(checked().data, false); }
 Tensor Tensor::to(Dtype dtype) const {
     if (dtype == this->dtype()) return *this;
     const Dtype source = this->dtype();
-    return apply(dtype == Dtype::float32 ? "to_float32" : "to_float64", {*this},
+    // recorded between floating dtypes only: an int64 or bool result never requires grad
+    return apply("to_" + std::string(dtype_name(dtype)), {*this},
         [dtype](Inputs in) { return cast(in[0], dtype); },
         [source](const BackwardArgs& c) -> Grads { return make_grads(cast(c.grad, source)); });
 }
@@ -256,6 +311,7 @@ namespace {
 // moderate magnitudes fixed with 4 decimals, otherwise scientific.
 template <class T>
 void print_values(std::ostream& os, const Values<T>& a) {
+    constexpr bool exact = std::is_same_v<T, std::int64_t> || std::is_same_v<T, bool>;
     bool integral = true;
     double max_abs = 0, min_abs = INFINITY;
     for (T v : a) {
@@ -270,7 +326,9 @@ void print_values(std::ostream& os, const Values<T>& a) {
     auto format = [&](T v) {
         double d = static_cast<double>(v);
         std::ostringstream s;
-        if (std::isnan(d)) s << "nan";
+        if constexpr (std::is_same_v<T, bool>) s << (v ? "True" : "False");
+        else if constexpr (exact) s << static_cast<std::int64_t>(v);
+        else if (std::isnan(d)) s << "nan";
         else if (std::isinf(d)) s << (d > 0 ? "inf" : "-inf");
         else if (huge_int || scientific) s << std::scientific << std::setprecision(4) << d;
         else if (integral) s << std::fixed << std::setprecision(0) << d << '.';
@@ -325,7 +383,7 @@ void print_values(std::ostream& os, const Values<T>& a) {
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
     if (!t.defined()) return os << "tensor(undefined)";
     os << "tensor(";
-    std::visit([&](const auto& a) { print_values(os, a); }, t.array());
+    visit_any(t.array(), [&](const auto& a) { print_values(os, a); });
     if (t.dtype() == Dtype::float64) os << ", dtype=float64";
     if (t.grad_fn()) os << ", grad_fn=<" << t.grad_fn()->name() << ">";
     else if (t.requires_grad()) os << ", requires_grad=true";

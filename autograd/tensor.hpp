@@ -64,7 +64,8 @@ class Tensor {
 public:
     /// An undefined tensor (no values); most methods throw on it. `defined()` tells.
     Tensor() = default;
-    /// Wraps values; `requires_grad` makes it a leaf that receives a gradient.
+    /// Wraps values; `requires_grad` makes it a leaf that receives a gradient (floating dtypes only:
+    /// DtypeError otherwise).
     explicit Tensor(Array values, bool requires_grad = false);
     template <class T>
     explicit Tensor(Values<T> values, bool requires_grad = false)
@@ -85,11 +86,18 @@ public:
     static Tensor from(std::initializer_list<double> values, const Shape& shape, TensorOptions options = {});
     static Tensor from(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
     static Tensor from(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
+    /// Integers (indices, labels): an int64 tensor unless options name another dtype.
+    static Tensor from(const std::vector<std::int64_t>& values, const Shape& shape,
+                       TensorOptions options = {.dtype = Dtype::int64});
     /// 0-d tensor holding one value.
     static Tensor scalar(double value, TensorOptions options = {});
     /// Uniform on [0, 1) / standard normal, from the generator seeded by `manual_seed`.
     static Tensor rand(const Shape& shape, TensorOptions options = {});
     static Tensor randn(const Shape& shape, TensorOptions options = {});
+    /// Integers drawn uniformly from [low, high), int64 by default (as torch.randint); throws
+    /// std::invalid_argument unless low < high.
+    static Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape,
+                          TensorOptions options = {.dtype = Dtype::int64});
 
     bool defined() const { return impl_ != nullptr; }
     /// Accessors that return a reference into the tensor return a copy when called on a
@@ -102,7 +110,10 @@ public:
     std::size_t numel() const;
     Dtype dtype() const;
 
-    /// The values; throws DtypeError if the tensor holds the other dtype.
+    /// True for float32 and float64 tensors (the ones that can require a gradient).
+    bool is_floating_point() const { return xgrad::is_floating_point(dtype()); }
+
+    /// The values; throws DtypeError if the tensor holds another dtype.
     template <class T>
     const Values<T>& data() const&;
     template <class T>
@@ -209,9 +220,15 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 extern template const Values<float>& Tensor::data<float>() const&;
 extern template const Values<double>& Tensor::data<double>() const&;
+extern template const Values<std::int64_t>& Tensor::data<std::int64_t>() const&;
+extern template const Values<bool>& Tensor::data<bool>() const&;
 extern template Values<float> Tensor::data<float>() const&&;
 extern template Values<double> Tensor::data<double>() const&&;
+extern template Values<std::int64_t> Tensor::data<std::int64_t>() const&&;
+extern template Values<bool> Tensor::data<bool>() const&&;
 extern template Values<float>& Tensor::mutable_data<float>() &;
 extern template Values<double>& Tensor::mutable_data<double>() &;
+extern template Values<std::int64_t>& Tensor::mutable_data<std::int64_t>() &;
+extern template Values<bool>& Tensor::mutable_data<bool>() &;
 
 }  // namespace xgrad

@@ -10,12 +10,12 @@ namespace {
 
 template <class Dist>
 void fill(Tensor& t, Dist dist) {
-    std::visit([&](auto& a) {
+    visit_float(t.mutable_array(), [&](auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         detail::with_generator([&](std::mt19937_64& gen) {
             for (auto& v : a) v = static_cast<T>(dist(gen));
         });
-    }, t.mutable_array());
+    });
 }
 
 }  // namespace
@@ -33,8 +33,7 @@ void uniform_(Tensor& t, double low, double high) { fill(t, std::uniform_real_di
 void normal_(Tensor& t, double mean, double std) { fill(t, std::normal_distribution<double>(mean, std)); }
 
 void constant_(Tensor& t, double value) {
-    std::visit([&](auto& a) { a.fill(static_cast<typename std::decay_t<decltype(a)>::value_type>(value)); },
-               t.mutable_array());
+    visit_float(t.mutable_array(), [&](auto& a) { a.fill(static_cast<typename std::decay_t<decltype(a)>::value_type>(value)); });
 }
 
 void zeros_(Tensor& t) { constant_(t, 0.0); }

@@ -28,9 +28,18 @@ namespace {
 
 // NPY format 1.0: magic, version, header length (little-endian u16), a Python dict literal padded
 // with spaces to a multiple of 64 bytes and ended by a newline, then the raw C-order data.
+std::string_view npy_descr(Dtype dtype) {
+    switch (dtype) {
+    case Dtype::float32: return "<f4";
+    case Dtype::float64: return "<f8";
+    case Dtype::int64: return "<i8";
+    default: return "|b1";
+    }
+}
+
 std::string npy_bytes(const Tensor& t) {
     std::ostringstream dict;
-    dict << "{'descr': '<f" << (t.dtype() == Dtype::float32 ? 4 : 8) << "', 'fortran_order': False, 'shape': (";
+    dict << "{'descr': '" << npy_descr(t.dtype()) << "', 'fortran_order': False, 'shape': (";
     for (std::size_t d = 0; d < t.dim(); ++d) dict << t.shape()[d] << (t.dim() == 1 || d + 1 < t.dim() ? "," : "");
     dict << "), }";
     std::string header = dict.str();
@@ -42,9 +51,9 @@ std::string npy_bytes(const Tensor& t) {
     out += static_cast<char>(header.size() & 0xff);
     out += static_cast<char>(header.size() >> 8);
     out += header;
-    std::visit([&](const auto& a) {
+    visit_any(t.array(), [&](const auto& a) {
         if (a.size() > 0) out.append(reinterpret_cast<const char*>(a.data()), a.size() * sizeof(*a.data()));
-    }, t.array());
+    });
     return out;
 }
 
@@ -110,7 +119,9 @@ NpyHeader parse_npy_header(const std::filesystem::path& path, const std::string&
     NpyHeader h;
     if (descr == "'<f4'") h.dtype = Dtype::float32;
     else if (descr == "'<f8'") h.dtype = Dtype::float64;
-    else bad("unsupported dtype " + (descr.empty() ? std::string("(none)") : descr) + " (xgrad reads '<f4' and '<f8')");
+    else if (descr == "'<i8'") h.dtype = Dtype::int64;
+    else if (descr == "'|b1'") h.dtype = Dtype::boolean;
+    else bad("unsupported dtype " + (descr.empty() ? std::string("(none)") : descr) + " (xgrad reads '<f4', '<f8', '<i8' and '|b1')");
     if (fortran) bad("Fortran-order arrays are not supported");
     if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') bad("bad shape " + shape_text);
     std::size_t count = 1;
@@ -129,7 +140,7 @@ NpyHeader parse_npy_header(const std::filesystem::path& path, const std::string&
         h.shape.push_back(v);
     }
     h.data_offset = head.size();
-    h.data_bytes = count * (h.dtype == Dtype::float32 ? 4 : 8);
+    h.data_bytes = count * element_size(h.dtype);
     const std::size_t data = entry_size - h.data_offset;
     if (data != h.data_bytes)
         bad("shape " + shape_text + " needs " + std::to_string(h.data_bytes) + " bytes of data, the entry holds " +
@@ -164,10 +175,19 @@ public:
 
     // The data, into a new tensor; then the entry must end.
     Tensor read_tensor() {
-        Tensor t = dispatch(header_.dtype, [&](auto zero) {
+        Tensor t = dispatch_any(header_.dtype, [&](auto zero) {
             using T = decltype(zero);
             Values<T> a = allocating("load_npz", header_.dtype, header_.shape, [&] { return Values<T>::from_shape(header_.shape); });
-            if (header_.data_bytes > 0) read(reinterpret_cast<char*>(a.data()), header_.data_bytes);
+            if constexpr (std::is_same_v<T, bool>) {  // a byte other than 0 or 1 is no bool
+                std::vector<unsigned char> bytes(header_.data_bytes);
+                if (!bytes.empty()) read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+                for (std::size_t i = 0; i < bytes.size(); ++i) {
+                    if (bytes[i] > 1) fail(path_, name_ + ": byte " + std::to_string(i) + " of a bool array is " + std::to_string(bytes[i]) + ", not 0 or 1 (corrupt)");
+                    a.data()[i] = bytes[i] != 0;
+                }
+            } else if (header_.data_bytes > 0) {
+                read(reinterpret_cast<char*>(a.data()), header_.data_bytes);
+            }
             return Tensor(std::move(a));
         });
         char extra;

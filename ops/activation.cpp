@@ -34,7 +34,7 @@ std::string percent(std::size_t part, std::size_t whole) {
 // Diagram statistics (Node::output_stats). relu: the share of zeros and, for (batch, units),
 // the units that are 0 for every sample.
 std::string relu_stats(const Array& out) {
-    return std::visit([](const auto& a) {
+    return visit_float(out, [](const auto& a) {
         std::size_t zeros = 0;
         for (auto v : a) zeros += v <= 0;
         std::string s = "zeros " + percent(zeros, a.size());
@@ -46,17 +46,17 @@ std::string relu_stats(const Array& out) {
             dead += !active;
         }
         return s + "\ndead units " + std::to_string(dead) + "/" + std::to_string(a.shape()[1]);
-    }, out);
+    });
 }
 
 // sigmoid and tanh: the share of outputs within 0.01 of a bound.
 template <class Saturated>
 std::string saturation(const Array& out, Saturated saturated) {
-    return std::visit([&](const auto& a) {
+    return visit_float(out, [&](const auto& a) {
         std::size_t n = 0;
         for (auto v : a) n += saturated(static_cast<double>(v));
         return "saturated " + percent(n, a.size());
-    }, out);
+    });
 }
 
 std::string sigmoid_stats(const Array& out) {
@@ -121,7 +121,7 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
     // or to every element when it holds one slope.
     return apply("prelu", {x, alpha},
         [](Inputs in) {
-            return std::visit([&](const auto& v) -> Array {
+            return visit_float(in[0], [&](const auto& v) -> Array {
                 using T = value_t<decltype(v)>;
                 const auto& a = get<T>(in[1]);
                 const std::size_t c = a.size(), inner = prelu_inner(v.shape());
@@ -129,11 +129,11 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
                 for (std::size_t i = 0; i < v.size(); ++i)
                     if (!(v.data()[i] > 0)) out.data()[i] = a.data()[c == 1 ? 0 : (i / inner) % c] * v.data()[i];
                 return out;
-            }, in[0]);
+            });
         },
         // dx = g where x > 0, else alpha g;  dalpha[c] = Σ g x over channel c where x <= 0
         [](const BackwardArgs& c) -> Grads {
-            return std::visit([&](const auto& v) -> Grads {
+            return visit_float(c.in[0], [&](const auto& v) -> Grads {
                 using T = value_t<decltype(v)>;
                 const auto& a = get<T>(c.in[1]);
                 const auto& g = get<T>(c.grad);
@@ -150,7 +150,7 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
                 if (c.needs[0]) out[0] = std::move(dx);
                 if (c.needs[1]) out[1] = std::move(da);
                 return out;
-            }, c.in[0]);
+            });
         });
 }
 

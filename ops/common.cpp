@@ -9,6 +9,47 @@ void throw_shapes(std::string_view op, std::string_view what, const Shape& lhs, 
                      shape_str(rhs));
 }
 
+Tensor floating(const Tensor& x) { return x.is_floating_point() ? x : x.to(Dtype::float32); }
+
+namespace {
+int category(Dtype d) { return d == Dtype::boolean ? 0 : d == Dtype::int64 ? 1 : 2; }
+}  // namespace
+
+Dtype result_type(const Tensor& a, const Tensor& b) {
+    const Dtype da = a.dtype(), db = b.dtype();
+    const bool za = a.dim() == 0, zb = b.dim() == 0;
+    if (za == zb) return promote_types(da, db);
+    const Dtype dims = za ? db : da, zero = za ? da : db;  // the dimensioned operand and the 0-d one
+    return category(zero) > category(dims) ? zero : dims;
+}
+
+std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b) {
+    const Dtype d = result_type(a, b);
+    return {a.to(d), b.to(d)};
+}
+
+void require_floating(std::string_view op, const Tensor& x) {
+    if (!x.is_floating_point())
+        throw DtypeError(std::string(op) + ": expected a floating-point tensor, got " + describe(x) + " (convert it with .to(float32))");
+}
+
+void require_index(std::string_view op, const Tensor& index, std::string_view role) {
+    if (index.dtype() != Dtype::int64)
+        throw DtypeError(std::string(op) + ": the " + std::string(role) + " tensor must be int64, got " + describe(index) +
+                         (index.is_floating_point() ? " (convert it with .to(int64))" : ""));
+}
+
+Shape broadcast_strides(const Shape& shape, std::size_t rank) {
+    Shape s(rank, 0);
+    const std::size_t lead = rank - shape.size();
+    for (std::size_t d = rank, step = 1; d-- > lead;) {
+        const std::size_t extent = shape[d - lead];
+        s[d] = extent == 1 ? 0 : step;
+        step *= extent;
+    }
+    return s;
+}
+
 Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs) {
     const std::size_t n = std::max(lhs.size(), rhs.size());
     Shape out(n);
@@ -22,25 +63,11 @@ Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs) 
     return out;
 }
 
-Array sum_to(Array&& grad, const Shape& shape) {
-    if (shape_of(grad) == shape) return std::move(grad);
-    return sum_to(std::as_const(grad), shape);
-}
-
-Array sum_to(const Array& grad, const Shape& shape) {
-    const Shape& from = shape_of(grad);
-    if (from == shape) return grad;
-    // One pass over the gradient: element i adds into the target element whose index drops the
-    // leading axes and pins broadcast (extent-1) axes at 0, i.e. target strides of 0 there.
-    const std::size_t nd = from.size(), lead = nd - shape.size();
-    Shape stride(nd, 0);  // inline storage up to 4 dimensions: no allocation
-    for (std::size_t d = nd, s = 1; d-- > lead;) {
-        const std::size_t extent = shape[d - lead];
-        stride[d] = extent == 1 ? 0 : s;
-        s *= extent;
-    }
-    return std::visit([&](const auto& g) -> Array {
-        using T = value_t<decltype(g)>;
+// Σ of g (of shape `from`) into `shape`, through target strides (0 along broadcast axes).
+template <class T, class G>
+Values<T> sum_into(const G& g, const Shape& from, const Shape& shape, const Shape& stride) {
+    const std::size_t nd = from.size();
+    {
         Values<T> out = xt::zeros<T>(shape);
         const T* src = g.data();
         T* dst = out.data();
@@ -62,7 +89,46 @@ Array sum_to(const Array& grad, const Shape& shape) {
             }
         }
         return out;
-    }, grad);
+    }
+}
+
+Array sum_to(Array&& grad, const Shape& shape) {
+    if (shape_of(grad) == shape) return std::move(grad);
+    return sum_to(std::as_const(grad), shape);
+}
+
+Array sum_to(const Array& grad, const Shape& shape) {
+    const Shape& from = shape_of(grad);
+    if (from == shape) return grad;
+    // One pass over the gradient: element i adds into the target element whose index drops the
+    // leading axes and pins broadcast (extent-1) axes at 0, i.e. target strides of 0 there.
+    const std::size_t nd = from.size(), lead = nd - shape.size();
+    Shape stride(nd, 0);  // inline storage up to 4 dimensions: no allocation
+    for (std::size_t d = nd, s = 1; d-- > lead;) {
+        const std::size_t extent = shape[d - lead];
+        stride[d] = extent == 1 ? 0 : s;
+        s *= extent;
+    }
+    return visit_any(grad, [&](const auto& g) -> Array {
+        using T = value_t<decltype(g)>;
+        if constexpr (std::is_same_v<T, bool>) {
+            throw std::logic_error("xgrad: sum_to of a bool array (convert it to int64 first)");
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {  // wrapping, as PyTorch's integer sums
+            Values<std::uint64_t> u = xt::cast<std::uint64_t>(g);
+            Values<T> out = Values<T>::from_shape(shape);
+            auto wide = sum_into<std::uint64_t>(u, from, shape, stride);
+            std::transform(wide.begin(), wide.end(), out.begin(), [](std::uint64_t v) { return static_cast<std::int64_t>(v); });
+            return out;
+        } else if (std::all_of(shape.begin(), shape.end(), [](std::size_t e) { return e == 1; })) {
+            double acc = 0;  // a sum of everything, accumulated in double
+            for (T e : g) acc += e;
+            Values<T> out = Values<T>::from_shape(shape);
+            *out.data() = static_cast<T>(acc);
+            return out;
+        } else {
+            return sum_into<T>(g, from, shape, stride);
+        }
+    });
 }
 
 std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape) {

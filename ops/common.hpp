@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 #include "autograd/node.hpp"
 #include "autograd/runtime/parallel.hpp"
@@ -40,13 +41,74 @@ std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
 /// Same shape with `axis` kept as an extent of 1.
 Shape keepdims_shape(const Shape& shape, std::size_t axis);
 
+/// x itself if it is floating, else converted to float32 (as PyTorch's float functions of
+/// integers: exp, sin, sigmoid ... of an int64 tensor give float32).
+Tensor floating(const Tensor& x);
+
+/// The dtype an op of `a` and `b` computes in, as torch.result_type: the higher category (bool <
+/// integer < floating) wins; a 0-d operand decides the dtype only when its category is higher
+/// than every dimensioned operand's.
+Dtype result_type(const Tensor& a, const Tensor& b);
+
+/// Both operands converted to result_type(a, b) (recorded: the gradient converts back).
+std::pair<Tensor, Tensor> promoted(const Tensor& a, const Tensor& b);
+
+/// Throws DtypeError "`op`: expected <what>, got <describe(x)>" unless x's dtype is floating.
+void require_floating(std::string_view op, const Tensor& x);
+/// Throws DtypeError unless `index` is int64 (what an index or label tensor must be).
+void require_index(std::string_view op, const Tensor& index, std::string_view role = "index");
+
+/// Row-major strides of `shape` as seen from a broadcast shape of `rank` dimensions: 0 along the
+/// leading and extent-1 dimensions that the broadcast repeats.
+Shape broadcast_strides(const Shape& shape, std::size_t rank);
+
+/// Calls f(i, ia, ib) for every element i of the broadcast `out` shape (row-major), with ia and ib
+/// the flat offsets of the elements of `a` and `b` that broadcast to it.
+template <class F>
+void for_each_broadcast(const Shape& out, const Shape& a, const Shape& b, F f) {
+    const std::size_t nd = out.size();
+    std::size_t total = 1;
+    for (auto d : out) total *= d;
+    if (total == 0) return;
+    if (nd == 0) return f(std::size_t{0}, std::size_t{0}, std::size_t{0});
+    const Shape sa = broadcast_strides(a, nd), sb = broadcast_strides(b, nd);
+    const std::size_t inner = nd ? out[nd - 1] : 1, ia_step = nd ? sa[nd - 1] : 0, ib_step = nd ? sb[nd - 1] : 0;
+    Shape index(nd, 0);
+    std::size_t ia = 0, ib = 0;
+    for (std::size_t i = 0; i < total; i += inner) {
+        for (std::size_t k = 0; k < inner; ++k) f(i + k, ia + k * ia_step, ib + k * ib_step);
+        for (std::size_t d = nd - 1; d-- > 0;) {  // next row: carry through the outer axes
+            ia += sa[d], ib += sb[d];
+            if (++index[d] < out[d]) break;
+            ia -= sa[d] * out[d], ib -= sb[d] * out[d];
+            index[d] = 0;
+        }
+    }
+}
+
+/// f(x, y) of two arrays of one dtype at their broadcast shape, as a Values<R>; no gradient.
+template <class R, class F>
+Array broadcast_values(const Array& a, const Array& b, const Shape& out, F f) {
+    return visit_any(a, [&](const auto& x) -> Array {
+        using T = value_t<decltype(x)>;
+        const auto& y = get<T>(b);
+        Values<R> r = Values<R>::from_shape(out);
+        const T* xp = x.data();
+        const T* yp = y.data();
+        R* rp = r.data();
+        for_each_broadcast(out, x.shape(), y.shape(), [&](std::size_t i, std::size_t ia, std::size_t ib) { rp[i] = f(xp[ia], yp[ib]); });
+        return r;
+    });
+}
+
 /// A unary op in plain loops that the compiler vectorises (faster than lazy xtensor expressions):
 /// f(v) gives an output element, d(g, x, y) a gradient element from upstream, input and output.
+/// An int64 or bool operand is converted to float32 first (floating()).
 template <class F, class D>
 Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
-    return apply_owning(std::move(name), {x},
+    return apply_owning(std::move(name), {floating(x)},
         [f](Inputs in) {
-            return std::visit([&](const auto& v) -> Array {
+            return visit_float(in[0], [&](const auto& v) -> Array {
                 using A = std::decay_t<decltype(v)>;
                 A out = A::from_shape(v.shape());
                 auto* const dst = out.data();
@@ -57,11 +119,11 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                     for (std::size_t i = from; i < to; ++i) o[i] = f(s[i]);
                 });
                 return out;
-            }, in[0]);
+            });
         },
         [d](Array&& grad, const OwnedGradArgs& c) -> Grads {
             // in place over the gradient, which is this backward's own (the engine's buffer)
-            std::visit([&](auto& g) {
+            visit_float(grad, [&](auto& g) {
                 using T = value_t<decltype(g)>;
                 T* const dst = g.data();
                 const T* const xp = get<T>(c.in[0]).data();
@@ -72,7 +134,7 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                     const T* __restrict y = yp;
                     for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
                 });
-            }, grad);
+            });
             return make_grads(std::move(grad));
         });
 }

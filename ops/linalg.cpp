@@ -1,9 +1,5 @@
 #include "ops/linalg.hpp"
 
-#include <numeric>
-
-#include <xtensor/xmanipulation.hpp>
-
 #include "ops/common.hpp"
 #include "ops/kernels/gemm.hpp"
 
@@ -38,10 +34,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (has_bias) operands.push_back(bias);
     return apply("linear", std::move(operands),
         [has_bias](Inputs in) {
-            return std::visit([&](const auto& xv) -> Array {
+            return visit_float(in[0], [&](const auto& xv) -> Array {
                 using T = detail::value_t<decltype(xv)>;
                 return gemm(xv, get<T>(in[1]), Trans::b, has_bias ? get<T>(in[2]).data() : nullptr);
-            }, in[0]);
+            });
         },
         [has_bias](const BackwardArgs& c) -> Grads {
             // dx = G·W : (N,out)(out,in) -> (N,in)   dW = Gᵀ·x : (out,N)(N,in) -> (out,in)   db = Σ_rows G
@@ -52,29 +48,5 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             return g;
         });
 }
-
-Tensor transpose(const Tensor& x, int dim0, int dim1) {
-    const std::size_t d0 = detail::normalize_axis("transpose", dim0, x.shape());
-    const std::size_t d1 = detail::normalize_axis("transpose", dim1, x.shape());
-    std::vector<std::size_t> perm(x.dim());
-    std::iota(perm.begin(), perm.end(), std::size_t{0});
-    std::swap(perm[d0], perm[d1]);
-    auto swap = [perm](const Array& a) { return map(a, [&](const auto& v) { return xt::transpose(v, perm); }); };
-    return apply("transpose", {x},
-        [swap](Inputs in) { return swap(in[0]); },
-        // the gradient of a transpose is the transposed gradient
-        [swap](const BackwardArgs& c) -> Grads { return make_grads(swap(c.grad)); });
-}
-
-Tensor transpose(const Tensor& x) {
-    if (x.dim() > 2)
-        throw ShapeError("transpose: .T() expects at most 2 dimensions, got shape " + shape_str(x.shape()) +
-                         "; use transpose(x, dim0, dim1)");
-    if (x.dim() < 2) return x;  // as PyTorch: a 0-d or 1-d tensor is its own transpose
-    return transpose(x, 0, 1);
-}
-
-// The method forms declared on Tensor.
-Tensor Tensor::T() const { return xgrad::transpose(*this); }
 
 }  // namespace xgrad

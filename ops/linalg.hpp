@@ -13,10 +13,4 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 /// Throws ShapeError naming the mismatching shapes, DtypeError on mixed dtypes.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
-/// Swaps two dimensions (negative counts from the end); the result is a contiguous copy.
-/// Throws std::invalid_argument for an axis out of range.
-Tensor transpose(const Tensor& x, int dim0, int dim1);
-/// Transpose of a tensor of at most 2 dimensions (x.T()); throws ShapeError for more.
-Tensor transpose(const Tensor& x);
-
 }  // namespace xgrad

@@ -82,7 +82,7 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
     const double eps = o.label_smoothing;
     return apply("cross_entropy", std::move(inputs),
         [copy, r, eps, by_label = labels != nullptr](Inputs in) {
-            return std::visit([&](const auto& x) -> Array {
+            return visit_float(in[0], [&](const auto& x) -> Array {
                 using T = value_t<decltype(x)>;
                 const std::size_t n = x.shape()[0], c = x.shape()[1];
                 const T* q = by_label ? nullptr : get<T>(in[1]).data();
@@ -100,11 +100,11 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
                     per.data()[i] = lse[i] * mass - dot;
                 }
                 return reduce_losses(std::move(per), r);
-            }, in[0]);
+            });
         },
         // dx_ik = w_i (p_ik Σq - q_ik);  dq_ik = -w_i (1 - ε) log p_ik;  w_i from the reduction
         [copy, r, eps, by_label = labels != nullptr](const BackwardArgs& a) -> Grads {
-            return std::visit([&](const auto& x) -> Grads {
+            return visit_float(a.in[0], [&](const auto& x) -> Grads {
                 using T = value_t<decltype(x)>;
                 const std::size_t n = x.shape()[0], c = x.shape()[1];
                 const auto& g = get<T>(a.grad);
@@ -130,7 +130,7 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
                 if (a.needs[0]) out[0] = std::move(dx);
                 if (want_q) out[1] = std::move(dq);
                 return out;
-            }, a.in[0]);
+            });
         });
 }
 
@@ -194,17 +194,17 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& targets, Reduction reduct
     check_labels("nll_loss", log_probs, targets);
     return apply("nll_loss", {log_probs},
         [targets, reduction](Inputs in) {
-            return std::visit([&](const auto& x) -> Array {
+            return visit_float(in[0], [&](const auto& x) -> Array {
                 using T = value_t<decltype(x)>;
                 const std::size_t n = x.shape()[0], c = x.shape()[1];
                 Values<T> per = Values<T>::from_shape({n});
                 for (std::size_t i = 0; i < n; ++i) per.data()[i] = -x.data()[i * c + static_cast<std::size_t>(targets[i])];
                 return reduce_losses(std::move(per), reduction);
-            }, in[0]);
+            });
         },
         // dx_ik = -w_i at k = label_i, else 0
         [targets, reduction](const BackwardArgs& a) -> Grads {
-            return make_grads(std::visit([&](const auto& g) -> Array {
+            return make_grads(visit_float(a.grad, [&](const auto& g) -> Array {
                 using T = value_t<decltype(g)>;
                 const Shape& shape = shape_of(a.in[0]);
                 const std::size_t n = shape[0], c = shape[1];
@@ -212,7 +212,7 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& targets, Reduction reduct
                 for (std::size_t i = 0; i < n; ++i)
                     dx.data()[i * c + static_cast<std::size_t>(targets[i])] = -upstream(g, i, reduction, n);
                 return dx;
-            }, a.grad));
+            }));
         });
 }
 

@@ -2,6 +2,8 @@
 
 #include "ops/common.hpp"
 
+#include <string>
+
 namespace xgrad {
 
 namespace {
@@ -43,11 +45,11 @@ Shape resolve(const Shape& from, const std::vector<std::int64_t>& request) {
 }
 
 Array reshaped(const Array& a, const Shape& shape) {
-    return std::visit([&](const auto& v) -> Array {
+    return visit_any(a, [&](const auto& v) -> Array {
         auto copy = v;
         copy.reshape(shape);
         return copy;
-    }, a);
+    });
 }
 
 Tensor reshape_to(std::string name, const Tensor& x, Shape shape) {
@@ -84,8 +86,188 @@ Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
     return reshape_to("flatten", x, out);
 }
 
+Tensor unsqueeze(const Tensor& x, int dim) {
+    const auto n = static_cast<int>(x.dim());
+    if (dim < -n - 1 || dim > n)
+        throw std::invalid_argument("unsqueeze: dimension " + std::to_string(dim) + " is out of range for shape " +
+                                    shape_str(x.shape()) + " (expected one in [" + std::to_string(-n - 1) + ", " +
+                                    std::to_string(n) + "])");
+    const auto at = static_cast<std::size_t>(dim < 0 ? dim + n + 1 : dim);
+    Shape out;
+    for (std::size_t d = 0; d <= x.dim(); ++d) {
+        if (d == at) out.push_back(1);
+        if (d < x.dim()) out.push_back(x.shape()[d]);
+    }
+    return reshape_to("unsqueeze", x, out);
+}
+
+Tensor squeeze(const Tensor& x) {
+    Shape out;
+    for (auto d : x.shape())
+        if (d != 1) out.push_back(d);
+    return reshape_to("squeeze", x, out);
+}
+
+Tensor squeeze(const Tensor& x, int dim) {
+    if (x.dim() == 0 && (dim == 0 || dim == -1)) return reshape_to("squeeze", x, x.shape());
+    const std::size_t d = detail::normalize_axis("squeeze", dim, x.shape());
+    Shape out;
+    for (std::size_t k = 0; k < x.dim(); ++k)
+        if (k != d || x.shape()[k] != 1) out.push_back(x.shape()[k]);
+    return reshape_to("squeeze", x, out);
+}
+
+namespace {
+
+// y[i_0, .., i_n] = x at the index whose dimension perm[k] is i_k: a strided copy of any dtype.
+Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
+    return visit_any(a, [&](const auto& x) -> Array {
+        using T = detail::value_t<decltype(x)>;
+        const Shape& from = x.shape();
+        const std::size_t nd = from.size();
+        Shape out(nd), stride(nd), from_stride(nd);
+        for (std::size_t d = nd, s = 1; d-- > 0;) from_stride[d] = s, s *= from[d];
+        for (std::size_t k = 0; k < nd; ++k) out[k] = from[perm[k]], stride[k] = from_stride[perm[k]];
+        Values<T> y = Values<T>::from_shape(out);
+        const std::size_t n = y.size();
+        if (n == 0) return y;
+        const T* src = x.data();
+        T* dst = y.data();
+        Shape index(nd, 0);
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            dst[i] = src[offset];
+            for (std::size_t d = nd; d-- > 0;) {  // next index, carrying from the last dimension
+                offset += stride[d];
+                if (++index[d] < out[d]) break;
+                offset -= stride[d] * out[d];
+                index[d] = 0;
+            }
+        }
+        return y;
+    });
+}
+
+Tensor permute_by(std::string name, const Tensor& x, std::vector<std::size_t> perm) {
+    std::vector<std::size_t> inverse(perm.size());
+    for (std::size_t k = 0; k < perm.size(); ++k) inverse[perm[k]] = k;
+    return apply(std::move(name), {x},
+        [perm](Inputs in) { return permuted(in[0], perm); },
+        // the gradient goes back through the inverse permutation
+        [inverse](const BackwardArgs& c) -> Grads { return make_grads(permuted(c.grad, inverse)); });
+}
+
+}  // namespace
+
+Tensor permute(const Tensor& x, const std::vector<int>& dims) {
+    const std::size_t nd = x.dim();
+    auto fail = [&](const std::string& why) {
+        std::string list = "(";
+        for (std::size_t i = 0; i < dims.size(); ++i) list += (i ? ", " : "") + std::to_string(dims[i]);
+        throw std::invalid_argument("permute: " + why + ": dims " + list + ") for shape " + shape_str(x.shape()));
+    };
+    if (dims.size() != nd) fail("expected " + std::to_string(nd) + " dimensions");
+    std::vector<std::size_t> perm(nd);
+    std::vector<bool> seen(nd, false);
+    for (std::size_t k = 0; k < nd; ++k) {
+        const auto n = static_cast<int>(nd);
+        if (dims[k] < -n || dims[k] >= n) fail("dimension " + std::to_string(dims[k]) + " is out of range");
+        perm[k] = static_cast<std::size_t>(dims[k] < 0 ? dims[k] + n : dims[k]);
+        if (seen[perm[k]]) fail("dimension " + std::to_string(dims[k]) + " appears twice");
+        seen[perm[k]] = true;
+    }
+    return permute_by("permute", x, std::move(perm));
+}
+
+Tensor transpose(const Tensor& x, int dim0, int dim1) {
+    const std::size_t d0 = detail::normalize_axis("transpose", dim0, x.shape());
+    const std::size_t d1 = detail::normalize_axis("transpose", dim1, x.shape());
+    std::vector<std::size_t> perm(x.dim());
+    for (std::size_t k = 0; k < perm.size(); ++k) perm[k] = k;
+    std::swap(perm[d0], perm[d1]);
+    return permute_by("transpose", x, std::move(perm));
+}
+
+Tensor transpose(const Tensor& x) {
+    if (x.dim() > 2)
+        throw ShapeError("transpose: .T() expects at most 2 dimensions, got shape " + shape_str(x.shape()) +
+                         "; use transpose(x, dim0, dim1)");
+    if (x.dim() < 2) return x;  // as PyTorch: a 0-d or 1-d tensor is its own transpose
+    return transpose(x, 0, 1);
+}
+
+namespace {
+
+// Values of `a` broadcast to `shape` (which it broadcasts to).
+Array broadcast_array(const Array& a, const Shape& shape) {
+    return visit_any(a, [&](const auto& x) -> Array {
+        using T = detail::value_t<decltype(x)>;
+        Values<T> y = Values<T>::from_shape(shape);
+        const T* src = x.data();
+        T* dst = y.data();
+        detail::for_each_broadcast(shape, x.shape(), shape, [&](std::size_t i, std::size_t ia, std::size_t) { dst[i] = src[ia]; });
+        return y;
+    });
+}
+
+}  // namespace
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+    const Shape& from = x.shape();
+    bool fits = from.size() <= shape.size();
+    for (std::size_t d = 0; fits && d < from.size(); ++d) {
+        const std::size_t want = shape[shape.size() - from.size() + d];
+        fits = from[d] == want || from[d] == 1;
+    }
+    if (!fits) detail::throw_shapes("broadcast_to", "the tensor cannot be broadcast to the shape", from, shape);
+    checked_numel("broadcast_to", shape);
+    return apply("expand", {x},
+        [shape](Inputs in) { return broadcast_array(in[0], shape); },
+        // the gradient is summed back over the repeated dimensions
+        [](const BackwardArgs& c) -> Grads {
+            return make_grads(detail::sum_to(c.grad, shape_of(c.in[0])));
+        });
+}
+
+Tensor expand(const Tensor& x, const std::vector<std::int64_t>& shape) {
+    const Shape& from = x.shape();
+    if (shape.size() < from.size())
+        throw ShapeError("expand: " + std::to_string(shape.size()) + " sizes for a tensor of shape " + shape_str(from) +
+                         " (at least " + std::to_string(from.size()) + " are needed)");
+    Shape out(shape.size());
+    const std::size_t lead = shape.size() - from.size();
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] == -1 && d >= lead) out[d] = from[d - lead];
+        else if (shape[d] < 0)
+            throw ShapeError("expand: size " + std::to_string(shape[d]) + " at dimension " + std::to_string(d) +
+                             " (only -1, for an existing dimension, keeps its extent) for shape " + shape_str(from));
+        else out[d] = static_cast<std::size_t>(shape[d]);
+    }
+    return broadcast_to(x, out);
+}
+
+Tensor repeat(const Tensor& x, const std::vector<std::size_t>& repeats) {
+    const Shape& from = x.shape();
+    if (repeats.size() < from.size())
+        throw std::invalid_argument("repeat: " + std::to_string(repeats.size()) + " repeats for shape " + shape_str(from) +
+                                    " (at least one per dimension)");
+    // tiles as a broadcast: (r0, s0, r1, s1, ...) from (1, s0, 1, s1, ...), then merged
+    const std::size_t lead = repeats.size() - from.size();
+    std::vector<std::int64_t> split, merged;
+    Shape tiled;
+    for (std::size_t d = 0; d < repeats.size(); ++d) {
+        const std::size_t s = d < lead ? 1 : from[d - lead];
+        split.push_back(1), split.push_back(static_cast<std::int64_t>(s));
+        tiled.push_back(repeats[d]), tiled.push_back(s);
+        merged.push_back(static_cast<std::int64_t>(repeats[d] * s));
+    }
+    checked_numel("repeat", tiled);
+    return reshape(broadcast_to(reshape(x, split), tiled), merged);
+}
+
 // The method forms declared on Tensor.
 Tensor Tensor::reshape(const std::vector<std::int64_t>& shape) const { return xgrad::reshape(*this, shape); }
 Tensor Tensor::flatten(int start_dim, int end_dim) const { return xgrad::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::T() const { return xgrad::transpose(*this); }
 
 }  // namespace xgrad

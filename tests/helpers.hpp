@@ -17,7 +17,7 @@ namespace xgrad::test {
 
 /// Values of a tensor as double, whatever its dtype.
 inline xt::xarray<double> values(const Tensor& t) {
-    return std::visit([](const auto& a) { return xt::xarray<double>(xt::cast<double>(a)); }, t.array());
+    return visit_any(t.array(), [](const auto& a) { return xt::xarray<double>(xt::cast<double>(a)); });
 }
 
 /// Row-major values and shape as a double array.

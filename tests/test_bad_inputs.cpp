@@ -23,6 +23,8 @@ struct BadInput {
 
 Tensor f32(const Shape& shape) { return Tensor::ones(shape); }
 Tensor f64(const Shape& shape) { return Tensor::ones(shape, {.dtype = Dtype::float64}); }
+Tensor i64(const Shape& shape) { return Tensor::ones(shape, {.dtype = Dtype::int64}); }
+Tensor b8(const Shape& shape) { return Tensor::ones(shape, {.dtype = Dtype::boolean}); }
 Tensor param(const Shape& shape) { return Tensor::ones(shape, {.requires_grad = true}); }
 
 std::vector<BadInput> bad_inputs() {
@@ -33,8 +35,17 @@ std::vector<BadInput> bad_inputs() {
         {"mul (2,3)*(2)", [] { mul(f32({2, 3}), f32({2})); }, {"mul", "(2, 3)", "(2)"}},
         {"div (5,1,3)/(4,2)", [] { div(f32({5, 1, 3}), f32({4, 2})); }, {"div", "(5, 1, 3)", "(4, 2)"}},
         {"operator+ (2,2)+(3,3)", [] { (void)(f32({2, 2}) + f32({3, 3})); }, {"add", "(2, 2)", "(3, 3)"}},
-        {"add float32+float64", [] { add(f32({2}), f64({2})); }, {"add", "float32", "float64"}},
-        {"mul float64*float32", [] { mul(f64({2}), f32({2})); }, {"mul", "float64", "float32"}},
+        {"sub bool-bool", [] { sub(b8({2}), b8({2})); }, {"sub", "bool (2)"}},
+        {"neg bool", [] { neg(b8({2})); }, {"neg", "bool"}},
+        {"operator& on float32", [] { (void)(f32({2}) & b8({2})); }, {"operator&", "float32 (2)", "logical_and"}},
+        {"operator~ on int64", [] { (void)~i64({2}); }, {"operator~", "int64 (2)", "logical_not"}},
+        {"clamp without bounds", [] { clamp(f32({2}), std::nullopt); }, {"clamp", "min", "max"}},
+        // dtypes: only floating tensors require gradients
+        {"bool tensor requiring grad", [] { Tensor::ones({2}, {.dtype = Dtype::boolean, .requires_grad = true}); },
+         {"floating-point", "require gradients", "bool"}},
+        {"int64 requires_grad_", [] { i64({3}).requires_grad_(); }, {"requires_grad_", "floating-point", "int64"}},
+        {"randn int64", [] { Tensor::randn({2}, {.dtype = Dtype::int64}); }, {"randn", "int64", "randint"}},
+        {"randint low >= high", [] { Tensor::randint(3, 3, {2}); }, {"randint", "low 3", "high 3"}},
         {"add undefined", [] { add(Tensor(), f32({2})); }, {"undefined Tensor"}},
         // linalg
         {"matmul inner (2,3)x(4,5)", [] { matmul(f32({2, 3}), f32({4, 5})); }, {"matmul", "(2, 3)", "(4, 5)"}},
@@ -54,6 +65,52 @@ std::vector<BadInput> bad_inputs() {
         {"max axis 3", [] { max(f32({2, 3}), 3); }, {"max", "axis 3", "(2, 3)"}},
         {"max over an empty axis", [] { max(f32({0, 3}), 0); }, {"max", "axis 0", "(0, 3)"}},
         {"argmax axis 2", [] { argmax(f32({2, 3}), 2); }, {"argmax", "axis 2", "(2, 3)"}},
+        // indexing: an index out of range names the index and the size; index tensors are int64
+        {"select index 3 of size 3", [] { select(f32({2, 3}), 1, 3); }, {"select", "index 3", "size 3"}},
+        {"select index -4 of size 3", [] { select(f32({3}), 0, -4); }, {"select", "index -4", "size 3"}},
+        {"narrow past the end", [] { narrow(f32({4}), 0, 2, 3); }, {"narrow", "start 2", "length 3", "size 4"}},
+        {"slice step 0", [] { slice(f32({4}), 0, 0, 4, 0); }, {"slice", "step", "0"}},
+        {"index_select index 5 of size 4", [] { index_select(f32({4, 2}), 0, Tensor::from(std::vector<std::int64_t>{1, 5}, {2})); },
+         {"index_select", "index 5", "size 4"}},
+        {"index_select float index", [] { index_select(f32({4, 2}), 0, f32({2})); }, {"index_select", "int64", "float32 (2)"}},
+        {"index_select 2-D index", [] { index_select(f32({4}), 0, i64({2, 2})); }, {"index_select", "1-D", "(2, 2)"}},
+        {"take_rows index 9 of 5 rows", [] { take_rows(f32({5, 2}), Tensor::from(std::vector<std::int64_t>{9}, {1})); },
+         {"take_rows", "index 9", "size 5"}},
+        {"take_rows bool index", [] { take_rows(f32({5, 2}), b8({2})); }, {"take_rows", "int64", "bool (2)"}},
+        {"gather index 4 of size 4", [] { gather(f32({2, 4}), 1, Tensor::from(std::vector<std::int64_t>{0, 4}, {1, 2})); },
+         {"gather", "index 4", "size 4"}},
+        {"gather index dims", [] { gather(f32({2, 4}), 1, i64({2})); }, {"gather", "dimensions", "(2)", "(2, 4)"}},
+        {"scatter_add source dtype", [] { scatter_add(f32({2, 3}), 1, i64({2, 1}), f64({2, 1})); },
+         {"scatter_add", "float32 (2, 3)", "float64 (2, 1)"}},
+        {"masked_fill float mask", [] { masked_fill(f32({2}), f32({2}), 0); }, {"masked_fill", "bool", "float32 (2)"}},
+        {"masked_fill mask grows", [] { masked_fill(f32({3}), b8({2, 3}), 0); }, {"masked_fill", "(3)", "(2, 3)"}},
+        {"where int64 condition", [] { where(i64({2}), f32({2}), f32({2})); }, {"where", "bool", "int64 (2)"}},
+        {"where shapes", [] { where(b8({2}), f32({3}), f32({3})); }, {"where", "(2)", "(3)"}},
+        {"one_hot label 4 of 4", [] { one_hot(Tensor::from(std::vector<std::int64_t>{1, 4}, {2}), 4); },
+         {"one_hot", "label 4", "4 classes"}},
+        {"index too many", [] { index(f32({2, 3}), {0, 1, 2}); }, {"index", "too many", "(2, 3)"}},
+        {"index bool mask", [] { index(f32({2, 3}), {b8({2})}); }, {"index", "bool", "masked_fill"}},
+        // joining
+        {"cat (2,3) with (2,4) on dim 0", [] { cat({f32({2, 3}), f32({2, 4})}); }, {"cat", "(2, 3)", "(2, 4)", "dimension 0"}},
+        {"cat rank", [] { cat({f32({2, 3}), f32({3})}, 0); }, {"cat", "(2, 3)", "(3)"}},
+        {"cat empty list", [] { cat({}); }, {"cat", "non-empty"}},
+        {"cat dim 2 of 2-D", [] { cat({f32({2, 3}), f32({2, 3})}, 2); }, {"cat", "axis 2", "(2, 3)"}},
+        {"stack shapes", [] { stack({f32({2}), f32({3})}); }, {"stack", "(2)", "(3)"}},
+        {"split sizes", [] { split(f32({5}), std::vector<std::int64_t>{2, 2}); }, {"split", "4", "(5)"}},
+        {"chunk 0", [] { chunk(f32({5}), 0); }, {"chunk", "positive", "0"}},
+        // shape
+        {"permute repeated dim", [] { permute(f32({2, 3}), {1, 1}); }, {"permute", "twice", "(2, 3)"}},
+        {"permute too few dims", [] { permute(f32({2, 3, 4}), {1, 0}); }, {"permute", "3 dimensions", "(2, 3, 4)"}},
+        {"unsqueeze dim 3 of 1-D", [] { unsqueeze(f32({2}), 3); }, {"unsqueeze", "3", "(2)"}},
+        {"expand (3) to (2,4)", [] { expand(f32({3}), {2, 4}); }, {"broadcast_to", "(3)", "(2, 4)"}},
+        {"repeat too few", [] { repeat(f32({2, 3}), {2}); }, {"repeat", "(2, 3)"}},
+        // reductions over several axes
+        {"sum axes repeated", [] { sum(f32({2, 3}), std::vector<int>{1, -1}); }, {"sum", "twice", "(2, 3)"}},
+        {"mean of int64", [] { mean(i64({2})); }, {"mean", "floating-point", "int64 (2)"}},
+        {"max of empty", [] { max(f32({0})); }, {"max", "extent 0", "(0)"}},
+        {"argmin of empty", [] { argmin(f32({0, 2})); }, {"argmin", "empty", "(0, 2)"}},
+        {"norm p 0", [] { norm(f32({2}), 0); }, {"norm", "positive", "0"}},
+        {"var of bool", [] { var(b8({2})); }, {"var", "floating-point", "bool (2)"}},
         // shape
         {"reshape 6 elements to (4,2)", [] { reshape(f32({2, 3}), {4, 2}); }, {"reshape", "(2, 3)", "(4, 2)"}},
         {"reshape two -1", [] { reshape(f32({2, 3}), {-1, -1}); }, {"reshape", "-1", "(2, 3)"}},

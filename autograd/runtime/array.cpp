@@ -1,12 +1,29 @@
 #include "autograd/runtime/array.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 namespace xgrad {
 
+namespace {
+// A float truncated toward zero; NaN and out-of-range values (undefined behaviour for a plain
+// cast) become INT64_MIN, as x86's cvttsd2si gives PyTorch.
+template <class S>
+std::int64_t to_int64(S v) {
+    if (!(v > S(-0x1p63) - S(1) && v < S(0x1p63))) return std::numeric_limits<std::int64_t>::min();
+    return static_cast<std::int64_t>(v);
+}
+}  // namespace
+
 std::string_view dtype_name(Dtype dtype) {
-    return dtype == Dtype::float32 ? "float32" : "float64";
+    switch (dtype) {
+    case Dtype::float32: return "float32";
+    case Dtype::float64: return "float64";
+    case Dtype::int64: return "int64";
+    case Dtype::boolean: return "bool";
+    }
+    return "unknown";
 }
 
 std::string shape_str(std::span<const std::size_t> shape) {
@@ -23,22 +40,28 @@ std::string describe(const Array& a) {
 }
 
 Array cast(const Array& a, Dtype dtype) {
-    return dispatch(dtype, [&](auto zero) -> Array {
+    // as PyTorch: floats truncate toward zero into int64, and anything non-zero is true
+    return dispatch_any(dtype, [&](auto zero) -> Array {
         using T = decltype(zero);
-        return std::visit([](const auto& x) {
+        return visit_any(a, [](const auto& x) {
             Values<T> out = Values<T>::from_shape(x.shape());
-            std::transform(x.begin(), x.end(), out.begin(), [](auto v) { return static_cast<T>(v); });
+            std::transform(x.begin(), x.end(), out.begin(), [](auto v) {
+                using S = decltype(v);
+                if constexpr (std::is_same_v<T, bool>) return v != S(0);
+                else if constexpr (std::is_same_v<T, std::int64_t> && std::is_floating_point_v<S>) return to_int64(v);
+                else return static_cast<T>(v);
+            });
             return out;
-        }, a);
+        });
     });
 }
 
 double sum_of_squares(const Array& a) {
-    return std::visit([](const auto& x) {
+    return visit_any(a, [](const auto& x) {
         double s = 0;
         for (auto v : x) s += static_cast<double>(v) * static_cast<double>(v);
         return s;
-    }, a);
+    });
 }
 
 std::string number_str(double value) {
@@ -65,7 +88,7 @@ std::size_t checked_numel(std::string_view op, const Shape& shape) {
 std::string out_of_memory_message(std::string_view op, Dtype dtype, const Shape& shape) {
     std::size_t n = 1;
     for (std::size_t d : shape) n *= d;
-    const double bytes = static_cast<double>(n) * (dtype == Dtype::float32 ? 4.0 : 8.0);
+    const double bytes = static_cast<double>(n) * static_cast<double>(element_size(dtype));
     std::ostringstream s;
     s << op << ": out of memory for a " << dtype_name(dtype) << ' ' << shape_str(shape) << " result (";
     if (bytes >= 0x1p30) s << bytes / 0x1p30 << " GiB)";

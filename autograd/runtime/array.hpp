@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -15,14 +16,27 @@
 
 namespace xgrad {
 
-/// Element type of a tensor, chosen at run time (float32 trains, float64 verifies).
-enum class Dtype { float32, float64 };
+/// Element type of a tensor, chosen at run time: float32 trains, float64 verifies, int64 holds
+/// indices and labels, boolean masks. Only the floating dtypes can require a gradient.
+enum class Dtype { float32, float64, int64, boolean };
 
 inline constexpr Dtype float32 = Dtype::float32;
 inline constexpr Dtype float64 = Dtype::float64;
+inline constexpr Dtype int64 = Dtype::int64;
+inline constexpr Dtype boolean = Dtype::boolean;
 
-/// "float32" or "float64".
+/// "float32", "float64", "int64" or "bool" (PyTorch's names).
 std::string_view dtype_name(Dtype dtype);
+
+/// True for float32 and float64.
+constexpr bool is_floating_point(Dtype dtype) { return dtype == Dtype::float32 || dtype == Dtype::float64; }
+
+/// The dtype two operands of these dtypes compute in, as torch.promote_types: bool < int64 <
+/// float32 < float64.
+constexpr Dtype promote_types(Dtype a, Dtype b) {
+    auto rank = [](Dtype d) { return d == Dtype::boolean ? 0 : d == Dtype::int64 ? 1 : d == Dtype::float32 ? 2 : 3; };
+    return rank(a) >= rank(b) ? a : b;
+}
 
 /// The values of a tensor of element type T: a row-major xtensor array whose storage comes from
 /// the buffer cache (autograd/memory.hpp). Converts to and from xt::xarray<T> by copying.
@@ -32,29 +46,57 @@ using Values = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
 /// A tensor's shape, one extent per dimension (xtensor's own shape type: no conversion).
 using Shape = Values<float>::shape_type;
 
-/// The values of a tensor: float or double. A std::variant (std::visit, std::get_if and index()
-/// work on it) that also takes an xt::xarray<float|double>, copying it into tensor storage.
-class Array : public std::variant<Values<float>, Values<double>> {
+/// A C++ element type a tensor can hold: float, double, std::int64_t or bool.
+template <class T>
+concept Element = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int64_t> ||
+                  std::is_same_v<T, bool>;
+
+/// The values of a tensor: float, double, int64 or bool, in the order of Dtype. A std::variant
+/// (std::visit, std::get_if and index() work on it) that also takes an xt::xarray of one of
+/// those, copying it into tensor storage. Kernels visit it with visit_float or visit_any.
+class Array : public std::variant<Values<float>, Values<double>, Values<std::int64_t>, Values<bool>> {
 public:
-    using Base = std::variant<Values<float>, Values<double>>;
+    using Base = std::variant<Values<float>, Values<double>, Values<std::int64_t>, Values<bool>>;
     using Base::Base;
-    template <class T>
-        requires std::is_same_v<T, float> || std::is_same_v<T, double>
+    template <Element T>
     Array(const xt::xarray<T>& values) : Base(Values<T>(values)) {}  // NOLINT: implicit, as a variant
 };
 
-/// Maps a C++ scalar type to its Dtype.
-template <class T>
-inline constexpr Dtype dtype_of = std::is_same_v<T, float> ? Dtype::float32 : Dtype::float64;
+/// Maps a C++ element type to its Dtype.
+template <Element T>
+inline constexpr Dtype dtype_of = std::is_same_v<T, float>          ? Dtype::float32
+                                  : std::is_same_v<T, double>       ? Dtype::float64
+                                  : std::is_same_v<T, std::int64_t> ? Dtype::int64
+                                                                    : Dtype::boolean;
 
 /// The Dtype of an array.
-inline Dtype dtype_of_array(const Array& a) {
-    return a.index() == 0 ? Dtype::float32 : Dtype::float64;
+inline Dtype dtype_of_array(const Array& a) { return static_cast<Dtype>(a.index()); }
+
+/// Calls f on the typed array inside `a`, whatever its dtype (f must compile for all four).
+template <class A, class F>
+    requires std::is_same_v<std::decay_t<A>, Array>
+decltype(auto) visit_any(A&& a, F&& f) {
+    return std::visit(std::forward<F>(f), static_cast<std::conditional_t<std::is_const_v<std::remove_reference_t<A>>, const Array::Base&, Array::Base&>>(a));
+}
+
+/// Calls f on the float or double array inside `a`; an int64 or bool array is a broken invariant
+/// (ops convert or refuse those before their kernels run) and throws std::logic_error.
+template <class A, class F>
+    requires std::is_same_v<std::decay_t<A>, Array>
+decltype(auto) visit_float(A&& a, F&& f) {
+    if (auto* x = std::get_if<Values<float>>(&a)) return f(*x);
+    if (auto* x = std::get_if<Values<double>>(&a)) return f(*x);
+    throw std::logic_error("xgrad: a floating-point kernel got " + std::string(dtype_name(dtype_of_array(a))) + " values");
 }
 
 /// The shape of an array, whatever its element type.
 inline const Shape& shape_of(const Array& a) {
-    return std::visit([](const auto& x) -> const Shape& { return x.shape(); }, a);
+    return visit_any(a, [](const auto& x) -> const Shape& { return x.shape(); });
+}
+
+/// Bytes per element of the dtype.
+constexpr std::size_t element_size(Dtype dtype) {
+    return dtype == Dtype::float32 ? 4 : dtype == Dtype::boolean ? 1 : 8;
 }
 
 /// The values converted to `dtype` (a copy, also when it is the same dtype).
@@ -72,14 +114,27 @@ std::string describe(const Array& a);
 /// A number as the shortest readable text: "0.25", "1e-06", "3".
 std::string number_str(double value);
 
-/// Calls f(float{}) or f(double{}) for the dtype, so one generic lambda serves both.
+/// Calls f(float{}) or f(double{}) for a floating dtype, so one generic lambda serves both;
+/// throws std::logic_error for int64 and bool.
 template <class F>
 decltype(auto) dispatch(Dtype dtype, F&& f) {
     if (dtype == Dtype::float32) return f(float{});
-    return f(double{});
+    if (dtype == Dtype::float64) return f(double{});
+    throw std::logic_error("xgrad: a floating-point kernel was asked for " + std::string(dtype_name(dtype)));
 }
 
-/// The typed array inside `a`; throws std::logic_error if `a` holds the other dtype.
+/// Calls f(T{}) for the element type T of any dtype.
+template <class F>
+decltype(auto) dispatch_any(Dtype dtype, F&& f) {
+    switch (dtype) {
+    case Dtype::float32: return f(float{});
+    case Dtype::float64: return f(double{});
+    case Dtype::int64: return f(std::int64_t{});
+    default: return f(bool{});
+    }
+}
+
+/// The typed array inside `a`; throws std::logic_error if `a` holds another dtype.
 template <class T>
 const Values<T>& get(const Array& a) {
     if (const auto* p = std::get_if<Values<T>>(&a)) return *p;
@@ -106,40 +161,40 @@ Values<T> evaluate_empty(E&& e) {
 }
 }  // namespace detail
 
-/// Calls f on the typed array held by `a` and wraps the (evaluated) result as an Array.
+/// Calls f on the float or double array held by `a` and wraps the (evaluated) result as an Array.
 /// The result is evaluated after f returns: f may return a lazy xtensor expression of its
 /// arguments and of temporaries, but never one that refers to f's own local variables
 /// (evaluate those into a Values<T> inside f, or they dangle).
 template <class F>
 Array map(const Array& a, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
+    return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
         if (x.size() == 0) return detail::evaluate_empty<T>(f(x));
         return Values<T>(f(x));
-    }, a);
+    });
 }
 
 /// Calls f on the typed arrays held by `a` and `b` (same dtype) and wraps the result.
 template <class F>
 Array map(const Array& a, const Array& b, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
+    return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
         const auto& y = get<T>(b);
         if (x.size() == 0 || y.size() == 0) return detail::evaluate_empty<T>(f(x, y));
         return Values<T>(f(x, y));
-    }, a);
+    });
 }
 
 /// Calls f on the typed arrays held by `a`, `b` and `c` (same dtype) and wraps the result.
 template <class F>
 Array map(const Array& a, const Array& b, const Array& c, F&& f) {
-    return std::visit([&](const auto& x) -> Array {
+    return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
         const auto& y = get<T>(b);
         const auto& z = get<T>(c);
         if (x.size() == 0 || y.size() == 0 || z.size() == 0) return detail::evaluate_empty<T>(f(x, y, z));
         return Values<T>(f(x, y, z));
-    }, a);
+    });
 }
 
 /// The element count of `shape`; throws ShapeError naming `op` when the product of its non-zero

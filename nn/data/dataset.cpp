@@ -142,9 +142,9 @@ double accuracy(const Tensor& logits, const Labels& labels) {
                          " labels, got " + shape_str(logits.shape()));
     check_label_range("accuracy", labels, logits.shape()[1]);
     if (labels.empty()) return 0.0;
-    auto predicted = argmax(logits, 1);
+    const auto predicted = argmax(logits, 1).data<std::int64_t>();
     std::size_t right = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == static_cast<std::size_t>(labels[i]);
+    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted(i) == labels[i];
     return static_cast<double>(right) / static_cast<double>(labels.size());
 }
 
@@ -155,8 +155,8 @@ xt::xarray<std::size_t> confusion_matrix(const Tensor& logits, const Labels& lab
     const std::size_t c = logits.shape()[1];
     check_label_range("confusion_matrix", labels, c);
     xt::xarray<std::size_t> counts = xt::zeros<std::size_t>({c, c});
-    auto predicted = argmax(logits, 1);
-    for (std::size_t i = 0; i < labels.size(); ++i) ++counts(static_cast<std::size_t>(labels[i]), predicted(i));
+    const auto predicted = argmax(logits, 1).data<std::int64_t>();
+    for (std::size_t i = 0; i < labels.size(); ++i) ++counts(static_cast<std::size_t>(labels[i]), static_cast<std::size_t>(predicted(i)));
     return counts;
 }
 

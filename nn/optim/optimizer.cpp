@@ -24,10 +24,10 @@ void require(bool ok, const std::string& what) {
 template <class F>
 void with_values(Tensor& p, const Tensor& grad, F&& f) {
     detail::WriteScope writing(p);
-    std::visit([&](auto& values) {
+    visit_float(writing.array(), [&](auto& values) {
         using T = typename std::decay_t<decltype(values)>::value_type;
         f(values.data(), get<T>(grad.array()).data(), values.size());
-    }, writing.array());
+    });
 }
 
 Array zeros_like(const Tensor& t) { return Tensor::zeros(t.shape(), {.dtype = t.dtype()}).array(); }
@@ -302,8 +302,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     if (factor < 1)
         for (const auto& p : params)
             if (auto g = p.grad())
-                std::visit([&](auto& a) { for (auto& v : a) v = static_cast<std::decay_t<decltype(v)>>(v * factor); },
-                           g->mutable_array());
+                visit_float(g->mutable_array(), [&](auto& a) { for (auto& v : a) v = static_cast<std::decay_t<decltype(v)>>(v * factor); });
     return norm;
 }
 

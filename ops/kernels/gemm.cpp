@@ -111,10 +111,10 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t, const T* bias) {
 }
 
 Array gemm(const Array& a, const Array& b, Trans t) {
-    return std::visit([&](const auto& x) -> Array {
+    return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
         return gemm(x, get<T>(b), t);
-    }, a);
+    });
 }
 
 template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);

@@ -191,11 +191,21 @@ TEST_CASE("a backward that returns a wrongly shaped gradient is caught by the en
     CHECK_THROWS_WITH(w.sum().backward(), Catch::Contains("returned 1 gradients for 2 operands"));
 }
 
-TEST_CASE("ops on mixed dtypes are an error that says so", "[engine][errors]") {
-    auto a = Tensor::ones({2});
-    auto b = Tensor::ones({2}, {.dtype = float64});
-    CHECK_THROWS_AS(a + b, DtypeError);
-    CHECK_THROWS_WITH(a * b, Catch::Contains("mul: operands have different dtypes: float32 (2) vs float64 (2)"));
+TEST_CASE("mixed dtypes promote as torch.result_type, and each gradient takes its operand's dtype", "[engine][dtype]") {
+    auto a = Tensor::ones({2}, {.requires_grad = true});
+    auto b = Tensor::from({2, 3}, {2}, {.dtype = float64, .requires_grad = true});
+    auto y = a * b;
+    CHECK(y.dtype() == float64);
+    y.sum().backward();
+    CHECK(a.grad()->dtype() == float32);
+    CHECK(b.grad()->dtype() == float64);
+    CHECK_VALUES(*a.grad(), test::array({2, 3}, {2}));
+    // a 0-d float64 does not widen a dimensioned float32; it does widen an int64
+    CHECK((a + Tensor::scalar(1, {.dtype = float64})).dtype() == float32);
+    CHECK((Tensor::ones({2}, {.dtype = int64}) + Tensor::scalar(1, {.dtype = float64})).dtype() == float64);
+    // a user's own op still refuses floating operands of two dtypes
+    CHECK_THROWS_WITH(apply("mine", {a, b}, [](Inputs in) { return in[0]; }, [](const BackwardArgs&) -> Grads { return {}; }),
+                      Catch::Contains("mine: operands have different dtypes: float32 (2) vs float64 (2)"));
 }
 
 TEST_CASE("a backward run inside a backward function gets bookkeeping of its own", "[engine]") {
@@ -233,7 +243,7 @@ TEST_CASE("a backward that throws keeps no tensor of its graph alive", "[engine]
 }
 
 TEST_CASE("an owning backward gets the engine's own gradient buffer, check_graph's replay a copy", "[engine]") {
-    const auto buffer = [](const Array& a) { return std::visit([](const auto& v) -> const void* { return v.data(); }, a); };
+    const auto buffer = [](const Array& a) { return visit_float(a, [](const auto& v) -> const void* { return v.data(); }); };
     // "source" passes its gradient on in a buffer of its own and notes where it is
     const void* produced = nullptr;
     const auto source = [&](const Tensor& x) {
@@ -250,7 +260,7 @@ TEST_CASE("an owning backward gets the engine's own gradient buffer, check_graph
         return detail::apply_owning("twice", {x}, [](Inputs in) { return map(in[0], [](const auto& v) { return v + v; }); },
             [&received, buffer](Array&& g, const detail::OwnedGradArgs&) -> Grads {
                 received.push_back(buffer(g));
-                std::visit([](auto& v) { for (auto& e : v) e *= 2; }, g);
+                visit_float(g, [](auto& v) { for (auto& e : v) e *= 2; });
                 return make_grads(std::move(g));
             });
     };

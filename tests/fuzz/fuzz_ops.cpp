@@ -74,12 +74,12 @@ bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == 
 template <class F>
 void check_pointwise(const Tensor& x, const Tensor& y, F f) {
     if (y.shape() != x.shape() || y.dtype() != x.dtype()) __builtin_trap();
-    std::visit([&](const auto& xv) {
+    visit_float(x.array(), [&](const auto& xv) {
         using T = typename std::decay_t<decltype(xv)>::value_type;
         const auto& yv = y.data<T>();
         for (std::size_t i = 0; i < xv.size(); ++i)
             if (!same(static_cast<double>(yv.data()[i]), static_cast<double>(f(xv.data()[i])))) __builtin_trap();
-    }, x.array());
+    });
 }
 
 void run(Program& prog, std::vector<Tensor>& stack) {
@@ -235,7 +235,7 @@ void run(Program& prog, std::vector<Tensor>& stack) {
     default: {  // an in-place change after forward: backward must refuse, not use the new values
         Tensor x = operand();
         if (!x.defined() || x.numel() == 0) return;
-        std::visit([](auto& v) { v.data()[0] += 1; }, x.mutable_array());
+        visit_float(x.mutable_array(), [](auto& v) { v.data()[0] += 1; });
         return;
     }
     }

@@ -26,14 +26,18 @@ TEST_CASE("max over an axis, and argmax", "[reduce]") {
     CHECK_VALUES(max(a, 1), array({9, 7}, {2}));
     CHECK_VALUES(max(a, 0), array({7, 9, 6}, {3}));
     CHECK_VALUES(max(a, 0, true), array({7, 9, 6}, {1, 3}));
-    CHECK((argmax(a, 1) == xt::xarray<std::size_t>{1, 0}));
-    CHECK((argmax(a, 0, true) == xt::xarray<std::size_t>{{1, 0, 1}}));
+    CHECK(argmax(a, 1).dtype() == int64);
+    CHECK((argmax(a, 1).data<std::int64_t>() == xt::xarray<std::int64_t>{1, 0}));
+    CHECK((argmax(a, 0, true).data<std::int64_t>() == xt::xarray<std::int64_t>{{1, 0, 1}}));
+    CHECK(argmax(a).item() == 1);  // of everything, flattened
+    CHECK(argmin(a).item() == 0);
     // regression: xtensor 0.24's xt::argmax on a 1-D array returns the argmin (xtensor#2550)
-    CHECK(argmax(Tensor::from({3, 1, 4, 1, 5, 9, 2, 6}, {8}), 0)() == 5);
+    CHECK(argmax(Tensor::from({3, 1, 4, 1, 5, 9, 2, 6}, {8}), 0).item() == 5);
     // NaN counts as the maximum, as in PyTorch
     auto n = Tensor::from({1, NAN, 3}, {3});
     CHECK(std::isnan(max(n, 0).item()));
-    CHECK(argmax(n, 0)() == 1);
+    CHECK(argmax(n, 0).item() == 1);
+    CHECK(argmin(n, 0).item() == 1);
 }
 
 TEST_CASE("max sends the gradient to the first maximal element", "[reduce]") {

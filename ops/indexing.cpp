@@ -1,0 +1,421 @@
+#include "ops/indexing.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "ops/common.hpp"
+#include "ops/shape.hpp"
+
+namespace xgrad {
+
+using detail::split_axis;
+using detail::value_t;
+
+namespace {
+
+std::string size_text(std::size_t dim, const Shape& shape) {
+    return "dimension " + std::to_string(dim) + " of size " + std::to_string(shape[dim]) + " (shape " + shape_str(shape) + ")";
+}
+
+// An index in [-n, n) as one in [0, n); throws std::out_of_range naming `op`, the index and the size.
+std::size_t checked_index(std::string_view op, std::int64_t i, std::size_t dim, const Shape& shape) {
+    const auto n = static_cast<std::int64_t>(shape[dim]);
+    if (i < -n || i >= n)
+        throw std::out_of_range(std::string(op) + ": index " + std::to_string(i) + " is out of range for " + size_text(dim, shape));
+    return static_cast<std::size_t>(i < 0 ? i + n : i);
+}
+
+// The values of an int64 index tensor, each checked against `dim` of `shape` (negative ones wrapped).
+std::vector<std::size_t> index_values(std::string_view op, const Tensor& index, std::size_t dim, const Shape& shape) {
+    detail::require_index(op, index);
+    const auto& v = index.data<std::int64_t>();
+    std::vector<std::size_t> out(v.size());
+    for (std::size_t k = 0; k < v.size(); ++k) out[k] = checked_index(op, v.data()[k], dim, shape);
+    return out;
+}
+
+// out (outer, m, inner) = x (outer, n, inner) at [o, idx[k], i], for any dtype
+Array take_axis(const Array& a, std::size_t axis, const std::vector<std::size_t>& idx) {
+    return visit_any(a, [&](const auto& x) -> Array {
+        using T = value_t<decltype(x)>;
+        Shape shape = x.shape();
+        const auto s = split_axis(shape, axis);
+        shape[axis] = idx.size();
+        Values<T> out = Values<T>::from_shape(shape);
+        const T* src = x.data();
+        T* dst = out.data();
+        const std::size_t m = idx.size();
+        if (out.size() == 0) return out;
+        for (std::size_t o = 0; o < s.outer; ++o)
+            for (std::size_t k = 0; k < m; ++k)
+                std::copy_n(src + (o * s.n + idx[k]) * s.inner, s.inner, dst + (o * m + k) * s.inner);
+        return out;
+    });
+}
+
+// the gradient of take_axis: g (outer, m, inner) added into zeros of `shape` at [o, idx[k], i]
+Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, const std::vector<std::size_t>& idx) {
+    return visit_float(grad, [&](const auto& g) -> Array {
+        using T = value_t<decltype(g)>;
+        const auto s = split_axis(shape, axis);
+        Values<T> out = xt::zeros<T>(shape);
+        const T* src = g.data();
+        T* dst = out.data();
+        const std::size_t m = idx.size();
+        if (g.size() == 0) return out;
+        for (std::size_t o = 0; o < s.outer; ++o)
+            for (std::size_t k = 0; k < m; ++k) {
+                T* __restrict row = dst + (o * s.n + idx[k]) * s.inner;
+                const T* __restrict in = src + (o * m + k) * s.inner;
+                for (std::size_t i = 0; i < s.inner; ++i) row[i] += in[i];
+            }
+        return out;
+    });
+}
+
+Array reshaped(Array a, const Shape& shape) {
+    visit_any(a, [&](auto& v) { v.reshape(shape); });
+    return a;
+}
+
+// The entries idx along `axis`, reshaped to `out_shape`; recorded with its gradient.
+Tensor take(std::string name, const Tensor& x, std::size_t axis, std::vector<std::size_t> idx, Shape out_shape) {
+    Shape taken = x.shape();
+    taken[axis] = idx.size();
+    checked_numel(name, taken);
+    return apply(std::move(name), {x},
+        [axis, idx, out_shape](Inputs in) { return reshaped(take_axis(in[0], axis, idx), out_shape); },
+        // the gradient lands back on the entries taken, repeated ones adding up
+        [axis, idx, taken](const BackwardArgs& c) -> Grads {
+            return make_grads(put_axis_add(reshaped(c.grad, taken), shape_of(c.in[0]), axis, idx));
+        });
+}
+
+Shape without(const Shape& shape, std::size_t axis) { return detail::reduced_shape(shape, axis, false); }
+
+}  // namespace
+
+Tensor select(const Tensor& x, int dim, std::int64_t index) {
+    const std::size_t d = detail::normalize_axis("select", dim, x.shape());
+    const std::size_t i = checked_index("select", index, d, x.shape());
+    return take("select", x, d, {i}, without(x.shape(), d));
+}
+
+Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length) {
+    const std::size_t d = detail::normalize_axis("narrow", dim, x.shape());
+    const auto n = static_cast<std::int64_t>(x.shape()[d]);
+    const std::int64_t from = start < 0 ? start + n : start;
+    if (from < 0 || from > n || length < 0 || length > n - from)
+        throw std::out_of_range("narrow: start " + std::to_string(start) + " and length " + std::to_string(length) +
+                                " do not fit in " + size_text(d, x.shape()));
+    std::vector<std::size_t> idx(static_cast<std::size_t>(length));
+    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = static_cast<std::size_t>(from) + k;
+    Shape out = x.shape();
+    out[d] = idx.size();
+    return take("narrow", x, d, std::move(idx), out);
+}
+
+Tensor slice(const Tensor& x, int dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end, std::int64_t step) {
+    const std::size_t d = detail::normalize_axis("slice", dim, x.shape());
+    if (step <= 0) throw std::invalid_argument("slice: step must be positive, got " + std::to_string(step));
+    const auto n = static_cast<std::int64_t>(x.shape()[d]);
+    auto bound = [n](std::optional<std::int64_t> b, std::int64_t fallback) {
+        std::int64_t v = b.value_or(fallback);
+        if (v < 0) v += n;
+        return std::clamp<std::int64_t>(v, 0, n);
+    };
+    const std::int64_t from = bound(start, 0), to = bound(end, n);
+    std::vector<std::size_t> idx;
+    for (std::int64_t k = from; k < to; k += step) idx.push_back(static_cast<std::size_t>(k));
+    Shape out = x.shape();
+    out[d] = idx.size();
+    return take("slice", x, d, std::move(idx), out);
+}
+
+Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
+    const std::size_t d = detail::normalize_axis("index_select", dim, x.shape());
+    if (index.dim() > 1) throw ShapeError("index_select: the index must be 1-D or 0-d, got " + describe(index));
+    auto idx = index_values("index_select", index, d, x.shape());
+    Shape out = x.shape();
+    out[d] = idx.size();
+    return take("index_select", x, d, std::move(idx), out);
+}
+
+Tensor take_rows(const Tensor& x, const Tensor& index) {
+    if (x.dim() == 0) throw ShapeError("take_rows: cannot index rows of a 0-d tensor " + describe(x));
+    auto idx = index_values("take_rows", index, 0, x.shape());
+    Shape out = index.shape();
+    for (std::size_t d = 1; d < x.dim(); ++d) out.push_back(x.shape()[d]);
+    return take("take_rows", x, 0, std::move(idx), out);
+}
+
+namespace {
+
+// Calls f(p, target) for each element p (row-major) of an index of `index_shape` whose values
+// pick positions along `dim` of a tensor with strides `target_stride`: target is the flat offset
+// of the element at p's multi-index with dimension dim replaced by the index value.
+template <class F>
+void walk_index(const Shape& index_shape, const std::int64_t* values, std::size_t dim, const Shape& target_stride, F f) {
+    std::size_t n = 1;
+    for (auto e : index_shape) n *= e;
+    const std::size_t nd = index_shape.size();
+    Shape at(nd, 0);
+    for (std::size_t p = 0; p < n; ++p) {
+        std::size_t offset = 0;
+        for (std::size_t d = 0; d < nd; ++d)
+            offset += (d == dim ? static_cast<std::size_t>(values[p]) : at[d]) * target_stride[d];
+        f(p, offset);
+        for (std::size_t d = nd; d-- > 0;) {
+            if (++at[d] < index_shape[d]) break;
+            at[d] = 0;
+        }
+    }
+}
+
+Shape strides_of(const Shape& shape) {
+    Shape s(shape.size());
+    for (std::size_t d = shape.size(), k = 1; d-- > 0;) s[d] = k, k *= shape[d];
+    return s;
+}
+
+// The flat offsets of the elements of `shape` at the multi-indices of `index_shape` (row-major).
+std::vector<std::size_t> positions(const Shape& index_shape, const Shape& shape) {
+    const Shape stride = strides_of(shape);
+    std::vector<std::size_t> out;
+    std::size_t n = 1;
+    for (auto e : index_shape) n *= e;
+    out.reserve(n);
+    const std::size_t nd = index_shape.size();
+    Shape at(nd, 0);
+    for (std::size_t p = 0; p < n; ++p) {
+        std::size_t offset = 0;
+        for (std::size_t d = 0; d < nd; ++d) offset += at[d] * stride[d];
+        out.push_back(offset);
+        for (std::size_t d = nd; d-- > 0;) {
+            if (++at[d] < index_shape[d]) break;
+            at[d] = 0;
+        }
+    }
+    return out;
+}
+
+// gather's and scatter_add's index: int64, as many dimensions as x, values in range along dim,
+// extents at most `limit`'s (x's, except along dim for gather) and `src`'s.
+Values<std::int64_t> checked_scatter_index(std::string_view op, const Tensor& x, std::size_t dim, const Tensor& index,
+                                           const Shape* src) {
+    detail::require_index(op, index);
+    if (index.dim() != x.dim())
+        detail::throw_shapes(op, "the index must have as many dimensions as the input", index.shape(), x.shape());
+    for (std::size_t d = 0; d < x.dim(); ++d) {
+        if (d != dim && index.shape()[d] > x.shape()[d])
+            detail::throw_shapes(op, "the index is larger than the input outside dimension " + std::to_string(dim),
+                                 index.shape(), x.shape());
+        if (src && index.shape()[d] > (*src)[d])
+            detail::throw_shapes(op, "the index is larger than the source", index.shape(), *src);
+    }
+    Values<std::int64_t> v = index.data<std::int64_t>();
+    for (auto& i : v) i = static_cast<std::int64_t>(checked_index(op, i, dim, x.shape()));
+    return v;
+}
+
+}  // namespace
+
+Tensor gather(const Tensor& x, int dim, const Tensor& index) {
+    const std::size_t d = detail::normalize_axis("gather", dim, x.shape());
+    const Values<std::int64_t> idx = checked_scatter_index("gather", x, d, index, nullptr);
+    return apply("gather", {x},
+        [d, idx](Inputs in) {
+            return visit_any(in[0], [&](const auto& xv) -> Array {
+                using T = value_t<decltype(xv)>;
+                Values<T> out = Values<T>::from_shape(idx.shape());
+                walk_index(idx.shape(), idx.data(), d, strides_of(xv.shape()),
+                           [&](std::size_t p, std::size_t at) { out.data()[p] = xv.data()[at]; });
+                return out;
+            });
+        },
+        // each gathered element's gradient adds back at the place it came from
+        [d, idx](const BackwardArgs& c) -> Grads {
+            return make_grads(visit_float(c.grad, [&](const auto& g) -> Array {
+                using T = value_t<decltype(g)>;
+                const Shape& shape = shape_of(c.in[0]);
+                Values<T> out = xt::zeros<T>(shape);
+                walk_index(idx.shape(), idx.data(), d, strides_of(shape), [&](std::size_t p, std::size_t at) { out.data()[at] += g.data()[p]; });
+                return out;
+            }));
+        });
+}
+
+Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& src) {
+    const std::size_t d = detail::normalize_axis("scatter_add", dim, x.shape());
+    if (src.dim() != x.dim()) detail::throw_shapes("scatter_add", "the source must have as many dimensions as the input", src.shape(), x.shape());
+    const Values<std::int64_t> idx = checked_scatter_index("scatter_add", x, d, index, &src.shape());
+    if (x.dtype() != src.dtype())
+        throw DtypeError("scatter_add: the input and the source have different dtypes: " + describe(x) + " vs " + describe(src));
+    const std::vector<std::size_t> from = positions(idx.shape(), src.shape());
+    return apply("scatter_add", {x, src},
+        [d, idx, from](Inputs in) {
+            return visit_any(in[0], [&](const auto& xv) -> Array {
+                using T = value_t<decltype(xv)>;
+                Values<T> out = xv;
+                const T* s = get<T>(in[1]).data();
+                walk_index(idx.shape(), idx.data(), d, strides_of(xv.shape()),
+                           [&](std::size_t p, std::size_t at) { out.data()[at] = static_cast<T>(out.data()[at] + s[from[p]]); });
+                return out;
+            });
+        },
+        // dx = g; dsrc = g at the places each source element was added to (0 for those not used)
+        [d, idx, from](const BackwardArgs& c) -> Grads {
+            Grads out(2);
+            if (c.needs[0]) out[0] = c.grad;
+            if (c.needs[1])
+                out[1] = visit_float(c.grad, [&](const auto& g) -> Array {
+                    using T = value_t<decltype(g)>;
+                    Values<T> gs = xt::zeros<T>(shape_of(c.in[1]));
+                    walk_index(idx.shape(), idx.data(), d, strides_of(g.shape()),
+                               [&](std::size_t p, std::size_t at) { gs.data()[from[p]] = g.data()[at]; });
+                    return gs;
+                });
+            return out;
+        });
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+    if (mask.dtype() != Dtype::boolean) throw DtypeError("masked_fill: the mask must be bool, got " + describe(mask) + " (compare to get one: x > 0)");
+    if (detail::broadcast_shapes("masked_fill", x.shape(), mask.shape()) != x.shape())
+        detail::throw_shapes("masked_fill", "the mask does not broadcast to the input's shape", x.shape(), mask.shape());
+    if (x.dtype() == Dtype::int64 && !(std::abs(value) < 0x1p63) )
+        throw std::invalid_argument("masked_fill: " + number_str(value) + " is not an int64 value");
+    return apply("masked_fill", {x, mask},
+        [value](Inputs in) {
+            return visit_any(in[0], [&](const auto& xv) -> Array {
+                using T = value_t<decltype(xv)>;
+                Values<T> out = xv;
+                const bool* m = get<bool>(in[1]).data();
+                const T fill = std::is_same_v<T, bool> ? T(value != 0) : static_cast<T>(value);
+                detail::for_each_broadcast(xv.shape(), xv.shape(), shape_of(in[1]),
+                    [&](std::size_t i, std::size_t, std::size_t im) { if (m[im]) out.data()[i] = fill; });
+                return out;
+            });
+        },
+        // the gradient passes where the mask is false
+        [](const BackwardArgs& c) -> Grads {
+            Array g = c.grad;
+            const bool* m = get<bool>(c.in[1]).data();
+            visit_float(g, [&](auto& gv) {
+                detail::for_each_broadcast(gv.shape(), gv.shape(), shape_of(c.in[1]),
+                    [&](std::size_t i, std::size_t, std::size_t im) { if (m[im]) gv.data()[i] = 0; });
+            });
+            return make_grads(std::move(g), std::nullopt);
+        });
+}
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+    if (condition.dtype() != Dtype::boolean)
+        throw DtypeError("where: the condition must be bool, got " + describe(condition) + " (compare to get one: x > 0)");
+    auto [x, y] = detail::promoted(a, b);
+    const Shape xy = detail::broadcast_shapes("where", x.shape(), y.shape());
+    const Shape out = detail::broadcast_shapes("where", condition.shape(), xy);
+    // the condition broadcast to the result's shape
+    auto spread = [out](const Array& cond) {
+        Values<bool> c = Values<bool>::from_shape(out);
+        const bool* src = get<bool>(cond).data();
+        detail::for_each_broadcast(out, shape_of(cond), out, [&](std::size_t i, std::size_t ic, std::size_t) { c.data()[i] = src[ic]; });
+        return c;
+    };
+    return apply("where", {condition, x, y},
+        [out, spread](Inputs in) {
+            const Values<bool> c = spread(in[0]);
+            return visit_any(in[1], [&](const auto& xv) -> Array {
+                using T = value_t<decltype(xv)>;
+                const T* yp = get<T>(in[2]).data();
+                Values<T> r = Values<T>::from_shape(out);
+                detail::for_each_broadcast(out, xv.shape(), shape_of(in[2]), [&](std::size_t i, std::size_t ia, std::size_t ib) {
+                    r.data()[i] = c.data()[i] ? xv.data()[ia] : yp[ib];
+                });
+                return r;
+            });
+        },
+        // da = g where the condition holds, db = g where it does not, each summed to its shape
+        [out, spread](const BackwardArgs& c) -> Grads {
+            const Values<bool> cond = spread(c.in[0]);
+            Grads grads(3);
+            for (std::size_t k = 1; k <= 2; ++k) {
+                if (!c.needs[k]) continue;
+                Array g = c.grad;
+                visit_float(g, [&](auto& gv) {
+                    for (std::size_t i = 0; i < gv.size(); ++i)
+                        if (cond.data()[i] != (k == 1)) gv.data()[i] = 0;
+                });
+                grads[k] = detail::sum_to(std::move(g), shape_of(c.in[k]));
+            }
+            return grads;
+        });
+}
+
+Tensor one_hot(const Tensor& labels, std::int64_t num_classes) {
+    detail::require_index("one_hot", labels, "labels");
+    const auto& v = labels.data<std::int64_t>();
+    if (num_classes == -1) {
+        if (v.size() == 0) throw std::invalid_argument("one_hot: cannot infer num_classes from empty labels; pass it");
+        num_classes = *std::max_element(v.begin(), v.end()) + 1;
+    }
+    if (num_classes < 0) throw std::invalid_argument("one_hot: num_classes must be positive or -1, got " + std::to_string(num_classes));
+    for (std::size_t k = 0; k < v.size(); ++k)
+        if (v.data()[k] < 0 || v.data()[k] >= num_classes)
+            throw std::out_of_range("one_hot: label " + std::to_string(v.data()[k]) + " at position " + std::to_string(k) +
+                                    " is out of range for " + std::to_string(num_classes) + " classes");
+    Shape shape = labels.shape();
+    shape.push_back(static_cast<std::size_t>(num_classes));
+    checked_numel("one_hot", shape);
+    Values<std::int64_t> out = xt::zeros<std::int64_t>(shape);
+    const auto c = static_cast<std::size_t>(num_classes);
+    for (std::size_t k = 0; k < v.size(); ++k) out.data()[k * c + static_cast<std::size_t>(v.data()[k])] = 1;
+    return Tensor(std::move(out));
+}
+
+Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
+    std::size_t consuming = 0, ellipses = 0;
+    for (const auto& e : indices) {
+        if (std::holds_alternative<Ellipsis>(e)) ++ellipses;
+        else if (!std::holds_alternative<NewAxis>(e)) ++consuming;
+    }
+    if (ellipses > 1) throw std::invalid_argument("index: at most one ellipsis, got " + std::to_string(ellipses));
+    if (consuming > x.dim())
+        throw std::invalid_argument("index: too many indices for shape " + shape_str(x.shape()) + ": " +
+                                    std::to_string(consuming) + " given");
+    Tensor r = x;
+    std::size_t d = 0;  // the dimension of r that the next entry applies to
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        const auto& e = indices[k];
+        const int dim = static_cast<int>(d);
+        if (const auto* i = std::get_if<std::int64_t>(&e)) {
+            r = select(r, dim, *i);
+        } else if (const auto* s = std::get_if<Slice>(&e)) {
+            r = slice(r, dim, s->start, s->stop, s->step);
+            ++d;
+        } else if (std::holds_alternative<NewAxis>(e)) {
+            r = unsqueeze(r, dim);
+            ++d;
+        } else if (std::holds_alternative<Ellipsis>(e)) {
+            d += x.dim() - consuming;
+        } else {
+            const Tensor& t = std::get<Tensor>(e);
+            if (!t.defined()) throw std::invalid_argument("index: entry " + std::to_string(k) + " is an undefined tensor");
+            if (t.dtype() == Dtype::boolean)
+                throw DtypeError("index: entry " + std::to_string(k) + " is a bool mask " + describe(t) +
+                                 "; use masked_fill or where (a mask's result size depends on its values)");
+            detail::require_index("index", t);
+            // the index's shape takes the place of dimension d
+            Shape out;
+            for (std::size_t j = 0; j < d; ++j) out.push_back(r.shape()[j]);
+            for (auto e2 : t.shape()) out.push_back(e2);
+            for (std::size_t j = d + 1; j < r.dim(); ++j) out.push_back(r.shape()[j]);
+            std::vector<std::int64_t> request(out.begin(), out.end());
+            r = reshape(index_select(r, dim, reshape(t, {-1})), request);
+            d += t.dim();
+        }
+    }
+    return r;
+}
+
+}  // namespace xgrad
