@@ -1,6 +1,7 @@
 #include "ops/linalg.hpp"
 
 #include "ops/common.hpp"
+#include "ops/shape.hpp"
 #include "ops/kernels/gemm.hpp"
 
 namespace xgrad {
@@ -8,9 +9,11 @@ namespace xgrad {
 using detail::gemm;
 using detail::Trans;
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
-    if (a.dim() != 2 || b.dim() != 2) detail::throw_shapes("matmul", "expected 2-D operands", a.shape(), b.shape());
-    if (a.shape()[1] != b.shape()[0]) detail::throw_shapes("matmul", "inner dimensions differ", a.shape(), b.shape());
+namespace {
+
+std::vector<std::int64_t> request(const Shape& s) { return {s.begin(), s.end()}; }
+
+Tensor matmul_2d(const Tensor& a, const Tensor& b) {
     return apply("matmul", {a, b},
         [](Inputs in) { return gemm(in[0], in[1], Trans::none); },
         [](const BackwardArgs& c) -> Grads {
@@ -22,9 +25,86 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         });
 }
 
+Tensor bmm_checked(const Tensor& a, const Tensor& b) {
+    return apply("bmm", {a, b},
+        [](Inputs in) { return detail::batched_gemm(in[0], in[1], Trans::none); },
+        [](const BackwardArgs& c) -> Grads {
+            // dA = G·Bᵀ : (B,M,N)(B,N,K) -> (B,M,K)     dB = Aᵀ·G : (B,K,M)(B,M,N) -> (B,K,N)
+            Grads g(2);
+            if (c.needs[0]) g[0] = detail::batched_gemm(c.grad, c.in[1], Trans::b);
+            if (c.needs[1]) g[1] = detail::batched_gemm(c.in[0], c.grad, Trans::a);
+            return g;
+        });
+}
+
+void check_operands(const char* op, const Tensor& a, const Tensor& b) {
+    if (!a.is_floating_point() || !b.is_floating_point())
+        throw DtypeError(std::string(op) + ": expected floating-point operands, got " + describe(a) + " and " + describe(b));
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    if (a.dim() == 0 || b.dim() == 0) detail::throw_shapes("matmul", "both operands need at least 1 dimension", a.shape(), b.shape());
+    check_operands("matmul", a, b);
+    const std::size_t k = a.shape()[a.dim() - 1], kb = b.dim() == 1 ? b.shape()[0] : b.shape()[b.dim() - 2];
+    if (k != kb) detail::throw_shapes("matmul", "inner dimensions differ", a.shape(), b.shape());
+    if (a.dim() == 2 && b.dim() == 2) return matmul_2d(a, b);
+    const auto ki = static_cast<std::int64_t>(k);
+    // 1-D operands: a row (prepended 1) or a column (appended 1) that is removed afterwards
+    if (a.dim() == 1 && b.dim() == 1) return reshape(matmul_2d(reshape(a, {1, ki}), reshape(b, {ki, 1})), {});
+    if (a.dim() == 1 && b.dim() == 2) return reshape(matmul_2d(reshape(a, {1, ki}), b), {static_cast<std::int64_t>(b.shape()[1])});
+    if (b.dim() <= 2) {
+        // (..., M, K)·(K, N): one product over all leading rows
+        Shape out(a.shape().begin(), a.shape().end() - 1);
+        const Tensor bm = b.dim() == 1 ? reshape(b, {ki, 1}) : b;
+        if (b.dim() == 2) out.push_back(b.shape()[1]);
+        return reshape(matmul_2d(reshape(a, {-1, ki}), bm), request(out));
+    }
+    // batched: broadcast the batch dimensions, then one product per batch element
+    const Tensor a3 = a.dim() == 1 ? reshape(a, {1, ki}) : a, b3 = b;
+    const Shape batch_a(a3.shape().begin(), a3.shape().end() - 2), batch_b(b3.shape().begin(), b3.shape().end() - 2);
+    Shape batch;
+    try {
+        batch = detail::broadcast_shapes("matmul", batch_a, batch_b);
+    } catch (const ShapeError&) {
+        detail::throw_shapes("matmul", "batch dimensions cannot be broadcast together", a.shape(), b.shape());
+    }
+    const std::size_t m = a3.shape()[a3.dim() - 2], n = b3.shape()[b3.dim() - 1];
+    std::size_t count = 1;
+    for (auto d : batch) count *= d;
+    auto spread = [&](const Tensor& t, std::size_t rows, std::size_t cols) {
+        Shape full = batch;
+        full.push_back(rows), full.push_back(cols);
+        const Tensor e = t.shape() == full ? t : broadcast_to(t, full);
+        return reshape(e, {static_cast<std::int64_t>(count), static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)});
+    };
+    Tensor r = bmm_checked(spread(a3, m, k), spread(b3, k, n));
+    Shape out = batch;
+    if (a.dim() != 1) out.push_back(m);
+    out.push_back(n);
+    return reshape(r, request(out));
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+    if (a.dim() != 3 || b.dim() != 3) detail::throw_shapes("bmm", "expected 3-D operands", a.shape(), b.shape());
+    check_operands("bmm", a, b);
+    if (a.shape()[0] != b.shape()[0]) detail::throw_shapes("bmm", "batch sizes differ", a.shape(), b.shape());
+    if (a.shape()[2] != b.shape()[1]) detail::throw_shapes("bmm", "inner dimensions differ", a.shape(), b.shape());
+    return bmm_checked(a, b);
+}
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-    if (x.dim() != 2 || weight.dim() != 2)
-        detail::throw_shapes("linear", "expected 2-D input and weight", x.shape(), weight.shape());
+    if (x.dim() == 0 || weight.dim() != 2)
+        detail::throw_shapes("linear", "expected input (*, in) and weight (out, in)", x.shape(), weight.shape());
+    if (x.dim() != 2) {
+        // (*, in) -> (*, out) through one product over all leading rows
+        if (x.shape()[x.dim() - 1] != weight.shape()[1])
+            detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
+        Shape out(x.shape().begin(), x.shape().end() - 1);
+        out.push_back(weight.shape()[0]);
+        return reshape(linear(reshape(x, {-1, static_cast<std::int64_t>(weight.shape()[1])}), weight, bias), request(out));
+    }
     if (x.shape()[1] != weight.shape()[1])
         detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
     const bool has_bias = bias.defined();

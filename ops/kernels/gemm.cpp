@@ -110,6 +110,50 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t, const T* bias) {
     return C;
 }
 
+namespace {
+
+// One single-threaded product of row-major matrices: c (m, n) = op(a)·op(b).
+template <class T>
+void plain_gemm(const T* a, const T* b, T* c, std::size_t m, std::size_t n, std::size_t k, Trans t) {
+    const auto ta = t == Trans::a ? CblasTrans : CblasNoTrans;
+    const auto tb = t == Trans::b ? CblasTrans : CblasNoTrans;
+    const auto lda = static_cast<blasint>(std::max<std::size_t>(t == Trans::a ? m : k, 1));
+    const auto ldb = static_cast<blasint>(std::max<std::size_t>(t == Trans::b ? k : n, 1));
+    const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+    if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, N);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, 0.0, c, N);
+}
+
+}  // namespace
+
+Array batched_gemm(const Array& a, const Array& b, Trans t) {
+    return visit_float(a, [&](const auto& x) -> Array {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        const auto& y = get<T>(b);
+        const std::size_t batch = x.shape()[0];
+        const std::size_t m = t == Trans::a ? x.shape()[2] : x.shape()[1];
+        const std::size_t k = t == Trans::a ? x.shape()[1] : x.shape()[2];
+        const std::size_t n = t == Trans::b ? y.shape()[1] : y.shape()[2];
+        Values<T> c = Values<T>::from_shape({batch, m, n});
+        if (c.size() == 0) return c;
+        if (k == 0) {
+            c.fill(T(0));
+            return c;
+        }
+        const std::size_t sa = x.shape()[1] * x.shape()[2], sb = y.shape()[1] * y.shape()[2], sc = m * n;
+        SerialBlas serial;  // one BLAS thread per product; xgrad's threads split the batch
+        const auto run = [&](std::size_t i0, std::size_t i1) {
+            for (std::size_t i = i0; i < i1; ++i) plain_gemm(x.data() + i * sa, y.data() + i * sb, c.data() + i * sc, m, n, k, t);
+        };
+        const std::size_t work = m * n * k, min_work = std::size_t{1} << 20;
+        if (get_num_threads() == 1 || batch * work < 2 * min_work) run(0, batch);
+        else parallel_for(batch, std::max<std::size_t>(1, min_work / std::max<std::size_t>(work, 1)), 1, run);
+        return c;
+    });
+}
+
 Array gemm(const Array& a, const Array& b, Trans t) {
     return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;

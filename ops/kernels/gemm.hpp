@@ -16,6 +16,10 @@ Values<T> gemm(const Values<T>& a, const Values<T>& b, Trans t, const T* bias = 
 /// The same on arrays of one dtype.
 Array gemm(const Array& a, const Array& b, Trans t);
 
+/// C[i] = op(A[i])·op(B[i]) for row-major 3-D A and B of one batch extent whose shapes the caller
+/// has checked: (b, m, k)·(b, k, n) -> (b, m, n) after op; the batch is split over xgrad's threads.
+Array batched_gemm(const Array& a, const Array& b, Trans t);
+
 extern template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
 extern template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
 

@@ -2,6 +2,8 @@
 // elementwise passes and SGD over two threads computes what one thread computes.
 #include "helpers.hpp"
 
+#include <xtensor/xview.hpp>
+
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -154,6 +156,18 @@ TEST_CASE("a large split product matches the unsplit one for every transpose", "
         INFO("array " << i << ": largest error " << diff << " of values up to " << scale);
         CHECK(diff <= 1e-5 * scale);
     }
+}
+
+TEST_CASE("a batched product split over threads matches the one-thread product", "[parallel]") {
+    manual_seed(21);
+    auto a = Tensor::randn({64, 48, 40}, {.dtype = float64});
+    auto b = Tensor::randn({64, 40, 56}, {.dtype = float64});
+    const auto one = test::values(matmul(a, b));
+    Threads two(2);
+    const auto split = test::values(matmul(a, b));
+    CHECK(xt::allclose(one, split, 1e-13, 1e-13));
+    // one batch element against the 2-D product
+    CHECK(xt::allclose(xt::view(split, 5), test::values(matmul(select(a, 0, 5), select(b, 0, 5))), 1e-13, 1e-13));
 }
 
 TEST_CASE("a large split linear layer with a bias matches a plain loop, split by rows or columns", "[parallel]") {

@@ -129,6 +129,18 @@ CASES = [
     F("index_ellipsis_step", lambda x: x[..., ::2], R(2, 2, 5)),
     F("index_newaxis", lambda x: x[None, :, 1], R(3, 2)),
     F("index_tensor_dim1", lambda x, i: x[:, i], R(2, 5), I([[4, 0], [1, 1]], [2, 2])),
+    # products
+    F("matmul_1d_1d", torch.matmul, R(4), R(4)),
+    F("matmul_1d_2d", torch.matmul, R(3), R(3, 2)),
+    F("matmul_2d_1d", torch.matmul, R(2, 3), R(3)),
+    F("matmul_3d_2d", torch.matmul, R(2, 3, 4), R(4, 2)),
+    F("matmul_3d_1d", torch.matmul, R(2, 3, 4), R(4)),
+    F("matmul_batch_broadcast", torch.matmul, R(2, 1, 3, 4), R(3, 4, 2)),
+    F("matmul_1d_3d", torch.matmul, R(4), R(2, 4, 3)),
+    F("matmul_batched_same", torch.matmul, R(3, 2, 4), R(3, 4, 5)),
+    F("bmm", torch.bmm, R(2, 3, 4), R(2, 4, 2)),
+    F("linear_3d", torch.nn.functional.linear, R(2, 3, 4), R(5, 4), R(5)),
+    F("linear_1d_nobias", torch.nn.functional.linear, R(4), R(3, 4)),
     # reductions
     F("sum_all", lambda x: x.sum(), R(3, 4)),
     F("sum_axes", lambda x: x.sum((0, 2)), R(2, 3, 4)),

@@ -108,8 +108,10 @@ TEST_CASE("linalg ops reject bad operands with both shapes", "[linalg][errors]")
     CHECK_THROWS_AS(matmul(Tensor::ones({2, 3}), Tensor::ones({4, 5})), ShapeError);
     CHECK_THROWS_WITH(matmul(Tensor::ones({2, 3}), Tensor::ones({4, 5})),
                       "matmul: inner dimensions differ: lhs (2, 3) vs rhs (4, 5)");
-    CHECK_THROWS_WITH(matmul(Tensor::ones({3}), Tensor::ones({3, 2})),
-                      "matmul: expected 2-D operands: lhs (3) vs rhs (3, 2)");
+    CHECK_THROWS_WITH(matmul(Tensor::ones({4}), Tensor::ones({3, 2})),
+                      "matmul: inner dimensions differ: lhs (4) vs rhs (3, 2)");
+    CHECK_THROWS_WITH(matmul(Tensor::ones({2, 2, 3}), Tensor::ones({3, 3, 4})),
+                      "matmul: batch dimensions cannot be broadcast together: lhs (2, 2, 3) vs rhs (3, 3, 4)");
     CHECK_THROWS_AS(matmul(Tensor::ones({2, 2}), Tensor::ones({2, 2}, {.dtype = float64})), DtypeError);
     CHECK_THROWS_WITH(Tensor::ones({2, 3, 4}).T(), Catch::Contains("at most 2 dimensions, got shape (2, 3, 4)"));
     CHECK_THROWS_WITH(transpose(Tensor::ones({2, 3}), 0, 2), "transpose: axis 2 is out of range for shape (2, 3) (2 dimensions)");
@@ -148,5 +150,6 @@ TEST_CASE("linear rejects mismatched shapes", "[linalg][errors]") {
                       "linear: input features differ from the weight's (out, in): lhs (2, 3) vs rhs (4, 5)");
     CHECK_THROWS_WITH(linear(Tensor::ones({2, 3}), Tensor::ones({4, 3}), Tensor::ones({3})),
                       "linear: bias must be (out) for weight (out, in): lhs (3) vs rhs (4, 3)");
-    CHECK_THROWS_AS(linear(Tensor::ones({3}), Tensor::ones({4, 3})), ShapeError);
+    CHECK_THROWS_AS(linear(Tensor::ones({4}), Tensor::ones({4, 3})), ShapeError);
+    CHECK_THROWS_AS(linear(Tensor::scalar(1), Tensor::ones({4, 1})), ShapeError);
 }
