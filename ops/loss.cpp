@@ -3,7 +3,12 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/activation.hpp"
 #include "ops/common.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/indexing.hpp"
+#include "ops/reduce.hpp"
+#include "ops/shape.hpp"
 
 namespace xgrad {
 
@@ -136,11 +141,18 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
 
 // A loss computed element by element from input and target of one shape:
 // f(x, t) the loss, dfdx and dfdt its partial derivatives.
+// `broadcast`: input and target broadcast together (mse, l1, huber), else they must be of one shape.
 template <class F, class DX, class DT>
-Tensor elementwise_loss(std::string name, const Tensor& x, const Tensor& t, Reduction r, F f, DX dfdx, DT dfdt) {
-    if (x.shape() != t.shape())
-        throw ShapeError(name + ": target " + shape_str(t.shape()) + " must have the input's shape " +
-                         shape_str(x.shape()));
+Tensor elementwise_loss(std::string name, const Tensor& input, const Tensor& target, Reduction r, bool broadcast, F f, DX dfdx, DT dfdt) {
+    if (!broadcast && input.shape() != target.shape())
+        throw ShapeError(name + ": target " + shape_str(target.shape()) + " must have the input's shape " +
+                         shape_str(input.shape()));
+    auto [x, t] = detail::promoted(input, target);
+    if (!x.is_floating_point()) x = x.to(Dtype::float32), t = t.to(Dtype::float32);
+    if (x.shape() != t.shape()) {  // broadcast together, as PyTorch (which warns); gradients sum back
+        const Shape both = detail::broadcast_shapes(name, x.shape(), t.shape());
+        x = broadcast_to(x, both), t = broadcast_to(t, both);
+    }
     return apply(std::move(name), {x, t},
         [r, f](Inputs in) {
             return map(in[0], in[1], [&](const auto& xv, const auto& tv) {
@@ -177,47 +189,181 @@ void check_label_range(std::string_view op, const Labels& labels, std::size_t cl
                                         " classes");
 }
 
-Tensor cross_entropy(const Tensor& logits, const Labels& targets, CrossEntropyOptions options) {
-    check_labels("cross_entropy", logits, targets);
-    return cross_entropy_impl(logits, nullptr, &targets, options);
+namespace {
+
+// Logits or log-probabilities (N, C, d...) and int64 labels (N, d...): the labels, flattened,
+// each in [0, C) or equal to ignore_index; the class weights as doubles (all 1 when undefined).
+struct ClassTargets {
+    std::vector<std::int64_t> labels;
+    std::vector<double> weight;
+    std::size_t classes = 0, inner = 1;  // C, and Π d
+};
+
+// The class weights (C) of an (N, C, d...) input, as doubles.
+std::vector<double> class_weights(const char* op, const Tensor& weight, const Tensor& x) {
+    if (weight.dim() != 1 || weight.shape()[0] != x.shape()[1])
+        throw ShapeError(std::string(op) + ": weight " + shape_str(weight.shape()) + " must hold one value per class (" +
+                         std::to_string(x.shape()[1]) + ") of input " + shape_str(x.shape()));
+    detail::require_floating(op, weight);
+    const Array values = cast(weight.array(), Dtype::float64);
+    const auto& w = get<double>(values);
+    return {w.begin(), w.end()};
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
-    check_logits("cross_entropy", logits);
-    if (target.shape() != logits.shape())
-        throw ShapeError("cross_entropy: target probabilities " + shape_str(target.shape()) +
-                         " must have the logits' shape " + shape_str(logits.shape()));
-    return cross_entropy_impl(logits, &target, nullptr, options);
+ClassTargets check_class_targets(const char* op, const Tensor& x, const Tensor& target, std::int64_t ignore, const Tensor& weight) {
+    if (x.dim() < 2 || x.shape()[1] == 0)
+        throw ShapeError(std::string(op) + ": expected input (N, C) or (N, C, d1, ...) with at least one class, got " +
+                         shape_str(x.shape()));
+    detail::require_floating(op, x);
+    detail::require_index(op, target, "label");
+    Shape want;
+    for (std::size_t d = 0; d < x.dim(); ++d)
+        if (d != 1) want.push_back(x.shape()[d]);
+    if (target.shape() != want)
+        throw ShapeError(std::string(op) + ": labels " + shape_str(target.shape()) + " do not fit input " + shape_str(x.shape()) +
+                         " (expected labels " + shape_str(want) + ")");
+    ClassTargets t;
+    t.classes = x.shape()[1];
+    for (std::size_t d = 2; d < x.dim(); ++d) t.inner *= x.shape()[d];
+    const auto& v = target.data<std::int64_t>();
+    t.labels.assign(v.begin(), v.end());
+    for (std::size_t i = 0; i < t.labels.size(); ++i) {
+        const std::int64_t y = t.labels[i];
+        if (y != ignore && (y < 0 || static_cast<std::size_t>(y) >= t.classes))
+            throw std::invalid_argument(std::string(op) + ": label " + std::to_string(y) + " at position " + std::to_string(i) +
+                                        " is out of range for " + std::to_string(t.classes) + " classes (ignore_index is " +
+                                        std::to_string(ignore) + ")");
+    }
+    t.weight = weight.defined() ? class_weights(op, weight, x) : std::vector<double>(t.classes, 1.0);
+    return t;
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Labels& targets, Reduction reduction) {
-    check_labels("nll_loss", log_probs, targets);
+}  // namespace
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, NllLossOptions o) {
+    ClassTargets t = check_class_targets("nll_loss", log_probs, targets, o.ignore_index, o.weight);
+    const Shape label_shape = targets.shape();
+    const Reduction r = o.reduction;
+    const std::int64_t ignore = o.ignore_index;
+    // Σ w[y] over the counted samples: the mean's denominator
+    double total_weight = 0;
+    for (auto y : t.labels)
+        if (y != ignore) total_weight += t.weight[static_cast<std::size_t>(y)];
     return apply("nll_loss", {log_probs},
-        [targets, reduction](Inputs in) {
+        [t, label_shape, r, ignore, total_weight](Inputs in) {
             return visit_float(in[0], [&](const auto& x) -> Array {
                 using T = value_t<decltype(x)>;
-                const std::size_t n = x.shape()[0], c = x.shape()[1];
-                Values<T> per = Values<T>::from_shape({n});
-                for (std::size_t i = 0; i < n; ++i) per.data()[i] = -x.data()[i * c + static_cast<std::size_t>(targets[i])];
-                return reduce_losses(std::move(per), reduction);
+                const std::size_t c = t.classes, s = t.inner;
+                Values<T> per = Values<T>::from_shape(label_shape);
+                double sum = 0;
+                for (std::size_t i = 0; i < t.labels.size(); ++i) {
+                    const std::int64_t y = t.labels[i];
+                    const std::size_t n = i / s, k = i % s;
+                    const double l = y == ignore ? 0.0
+                                   : -t.weight[static_cast<std::size_t>(y)] * static_cast<double>(x.data()[(n * c + static_cast<std::size_t>(y)) * s + k]);
+                    per.data()[i] = static_cast<T>(l);
+                    sum += l;
+                }
+                if (r == Reduction::none) return per;
+                return Values<T>(static_cast<T>(r == Reduction::sum ? sum : sum / total_weight));
             });
         },
-        // dx_ik = -w_i at k = label_i, else 0
-        [targets, reduction](const BackwardArgs& a) -> Grads {
+        // dx[n, y, k] = -w[y] times the upstream gradient of sample (n, k) (/ Σ w for the mean)
+        [t, r, ignore, total_weight](const BackwardArgs& a) -> Grads {
             return make_grads(visit_float(a.grad, [&](const auto& g) -> Array {
                 using T = value_t<decltype(g)>;
-                const Shape& shape = shape_of(a.in[0]);
-                const std::size_t n = shape[0], c = shape[1];
-                Values<T> dx = xt::zeros<T>(shape);
-                for (std::size_t i = 0; i < n; ++i)
-                    dx.data()[i * c + static_cast<std::size_t>(targets[i])] = -upstream(g, i, reduction, n);
+                const std::size_t c = t.classes, s = t.inner;
+                Values<T> dx = xt::zeros<T>(shape_of(a.in[0]));
+                for (std::size_t i = 0; i < t.labels.size(); ++i) {
+                    const std::int64_t y = t.labels[i];
+                    if (y == ignore) continue;
+                    const double up = r == Reduction::none ? static_cast<double>(g.data()[i])
+                                    : r == Reduction::sum  ? static_cast<double>(g.data()[0])
+                                                           : static_cast<double>(g.data()[0]) / total_weight;
+                    const std::size_t n = i / s, k = i % s;
+                    dx.data()[(n * c + static_cast<std::size_t>(y)) * s + k] = static_cast<T>(-t.weight[static_cast<std::size_t>(y)] * up);
+                }
                 return dx;
             }));
         });
 }
 
+Tensor nll_loss(const Tensor& log_probs, const Labels& targets, Reduction reduction) {
+    check_labels("nll_loss", log_probs, targets);
+    return nll_loss(log_probs, Tensor::from(targets, {targets.size()}), {.reduction = reduction});
+}
+
+namespace {
+
+// weight (C) shaped to broadcast along dimension 1 of an (N, C, d...) input
+Tensor class_view(const Tensor& weight, const Tensor& x) {
+    std::vector<std::int64_t> shape(x.dim(), 1);
+    shape[1] = -1;
+    return reshape(weight, shape);
+}
+
+Tensor reduce(const Tensor& per, Reduction r) {
+    if (r == Reduction::none) return per;
+    return r == Reduction::sum ? sum(per) : mean(per);
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions o) {
+    if (!(o.label_smoothing >= 0 && o.label_smoothing <= 1))
+        throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " + number_str(o.label_smoothing));
+    if (logits.dim() < 2 || logits.shape()[1] == 0)
+        throw ShapeError("cross_entropy: expected logits (N, C) or (N, C, d1, ...) with at least one class, got " +
+                         shape_str(logits.shape()));
+    const double eps = o.label_smoothing;
+    const auto classes = static_cast<double>(logits.shape()[1]);
+    if (target.is_floating_point()) {
+        // class probabilities of the logits' shape
+        if (target.shape() != logits.shape())
+            throw ShapeError("cross_entropy: target probabilities " + shape_str(target.shape()) +
+                             " must have the logits' shape " + shape_str(logits.shape()));
+        if (logits.dim() == 2 && !o.weight.defined()) return cross_entropy_impl(logits, &target, nullptr, o);
+        if (o.weight.defined()) class_weights("cross_entropy", o.weight, logits);
+        Tensor q = eps == 0 ? target : target * (1 - eps) + eps / classes;
+        Tensor t = log_softmax(logits, 1) * q;
+        if (o.weight.defined()) t = t * class_view(o.weight, logits);
+        return reduce(-sum(t, 1), o.reduction);
+    }
+    const ClassTargets ct = check_class_targets("cross_entropy", logits, target, o.ignore_index, o.weight);
+    const bool ignored = std::find(ct.labels.begin(), ct.labels.end(), o.ignore_index) != ct.labels.end();
+    if (logits.dim() == 2 && !o.weight.defined() && !ignored) {  // the fused kernel
+        const Labels labels(ct.labels.begin(), ct.labels.end());
+        return cross_entropy_impl(logits, nullptr, &labels, o);
+    }
+    const Tensor lp = log_softmax(logits, 1);
+    const Tensor nll = nll_loss(lp, target, {.reduction = o.reduction, .ignore_index = o.ignore_index, .weight = o.weight});
+    if (eps == 0) return nll;
+    // PyTorch's smoothing term: -Σ_c w_c log p_c per sample, 0 where ignored; the mean divides by
+    // Σ w[label] over the samples not ignored, as nll_loss does
+    Tensor smooth = o.weight.defined() ? -sum(lp * class_view(o.weight, logits), 1) : -sum(lp, 1);
+    smooth = masked_fill(smooth, eq(target, Tensor::scalar(static_cast<double>(o.ignore_index), {.dtype = Dtype::int64})), 0.0);
+    Tensor term;
+    if (o.reduction == Reduction::mean) {
+        double total = 0;
+        for (auto y : ct.labels)
+            if (y != o.ignore_index) total += ct.weight[static_cast<std::size_t>(y)];
+        term = sum(smooth) / total;
+    } else {
+        term = reduce(smooth, o.reduction);
+    }
+    return nll * (1 - eps) + term * (eps / classes);
+}
+
+Tensor cross_entropy(const Tensor& logits, const Labels& targets, CrossEntropyOptions options) {
+    check_logits("cross_entropy", logits);
+    if (targets.size() != logits.shape()[0])
+        throw ShapeError("cross_entropy: " + std::to_string(targets.size()) + " labels for a batch of " +
+                         std::to_string(logits.shape()[0]) + " (input " + shape_str(logits.shape()) + ")");
+    return cross_entropy(logits, Tensor::from(targets, {targets.size()}), options);
+}
+
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
-    return elementwise_loss("binary_cross_entropy_with_logits", logits, target, reduction,
+    return elementwise_loss("binary_cross_entropy_with_logits", logits, target, reduction, false,
         [](auto x, auto t) { return std::max(x, decltype(x)(0)) - x * t + std::log1p(std::exp(-std::abs(x))); },
         // d/dx = σ(x) - t
         [](auto x, auto t) { return detail::stable_sigmoid(x) - t; },
@@ -225,8 +371,37 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         [](auto x, auto) { return -x; });
 }
 
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+    return elementwise_loss("l1_loss", input, target, reduction, true,
+        [](auto x, auto t) { return std::abs(x - t); },
+        // d/dx = sign(x - t), d/dt = -sign(x - t)
+        [](auto x, auto t) { return decltype(x)((x > t) - (x < t)); },
+        [](auto x, auto t) { return decltype(x)((x < t) - (x > t)); });
+}
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+    if (!(delta > 0)) throw std::invalid_argument("huber_loss: delta must be positive, got " + number_str(delta));
+    return elementwise_loss("huber_loss", input, target, reduction, true,
+        [delta](auto x, auto t) {
+            using T = decltype(x);
+            const T d = x - t, a = std::abs(d), k = static_cast<T>(delta);
+            return a < k ? T(0.5) * d * d : k * (a - T(0.5) * k);
+        },
+        // d/dx = d where |d| < delta, else delta sign(d); d/dt = -d/dx
+        [delta](auto x, auto t) {
+            using T = decltype(x);
+            const T d = x - t, k = static_cast<T>(delta);
+            return std::abs(d) < k ? d : k * T((d > 0) - (d < 0));
+        },
+        [delta](auto x, auto t) {
+            using T = decltype(x);
+            const T d = x - t, k = static_cast<T>(delta);
+            return std::abs(d) < k ? -d : -k * T((d > 0) - (d < 0));
+        });
+}
+
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-    return elementwise_loss("mse_loss", input, target, reduction,
+    return elementwise_loss("mse_loss", input, target, reduction, true,
         [](auto x, auto t) { return (x - t) * (x - t); },
         // d/dx = 2 (x - t), d/dt = -2 (x - t)
         [](auto x, auto t) { return 2 * (x - t); },

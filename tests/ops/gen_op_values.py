@@ -10,10 +10,13 @@ CTest (op_values_are_pytorchs) regenerates the table and compares it (--check).
 import math
 import re
 import sys
+import warnings
 import zlib
 import torch
+import torch.nn.functional as Fn
 
 f64 = torch.float64
+warnings.filterwarnings("ignore", "Using a target size")  # the broadcasting losses: on purpose
 
 
 def R(*shape):  # standard normal
@@ -22,6 +25,10 @@ def R(*shape):  # standard normal
 
 def P(*shape):  # positive, away from 0: 0.5 + uniform[0, 2)
     return ("pos", shape)
+
+
+def W(*shape):  # positive like P, and not requiring grad (class weights)
+    return ("weight", shape)
 
 
 def C(values, shape):  # fixed floats
@@ -141,6 +148,27 @@ CASES = [
     F("bmm", torch.bmm, R(2, 3, 4), R(2, 4, 2)),
     F("linear_3d", torch.nn.functional.linear, R(2, 3, 4), R(5, 4), R(5)),
     F("linear_1d_nobias", torch.nn.functional.linear, R(4), R(3, 4)),
+    # losses
+    F("ce_labels", lambda x, y: Fn.cross_entropy(x, y), R(4, 5), I([1, 0, 4, 2], [4])),
+    F("ce_ignore", lambda x, y: Fn.cross_entropy(x, y), R(4, 5), I([1, -100, 4, -100], [4])),
+    F("ce_ignore_7_sum", lambda x, y: Fn.cross_entropy(x, y, ignore_index=7, reduction="sum"), R(3, 4), I([1, 7, 3], [3])),
+    F("ce_weight", lambda x, y, w: Fn.cross_entropy(x, y, weight=w), R(4, 3), I([1, 0, 2, 2], [4]), W(3)),
+    F("ce_smoothing", lambda x, y: Fn.cross_entropy(x, y, label_smoothing=0.2), R(4, 5), I([1, 0, 4, 2], [4])),
+    F("ce_smoothing_ignore", lambda x, y: Fn.cross_entropy(x, y, label_smoothing=0.1), R(4, 5), I([1, -100, 4, 2], [4])),
+    F("ce_all", lambda x, y, w: Fn.cross_entropy(x, y, weight=w, label_smoothing=0.3, ignore_index=0), R(5, 3), I([1, 0, 2, 2, 1], [5]), W(3)),
+    F("ce_nd", lambda x, y: Fn.cross_entropy(x, y), R(2, 3, 4), I([[0, 2, 1, 1], [2, 2, 0, 1]], [2, 4])),
+    F("ce_nd_none", lambda x, y: Fn.cross_entropy(x, y, reduction="none"), R(2, 3, 2, 2), I([0, 2, 1, 1, 2, -100, 0, 1], [2, 2, 2])),
+    F("ce_nd_weight_smoothing", lambda x, y, w: Fn.cross_entropy(x, y, weight=w, label_smoothing=0.1), R(2, 3, 4), I([[0, 2, 1, 1], [2, -100, 0, 1]], [2, 4]), W(3)),
+    F("ce_probs_nd", lambda x, q: Fn.cross_entropy(x, q), R(2, 3, 2), P(2, 3, 2)),
+    F("ce_probs_weight_smoothing", lambda x, q, w: Fn.cross_entropy(x, q, weight=w, label_smoothing=0.2), R(3, 4), P(3, 4), W(4)),
+    F("nll_nd_weight", lambda x, y, w: Fn.nll_loss(x, y, weight=w), R(2, 3, 3), I([[0, 2, 1], [2, 2, -100]], [2, 3]), W(3)),
+    F("nll_sum_ignore", lambda x, y: Fn.nll_loss(x, y, reduction="sum", ignore_index=2), R(4, 3), I([0, 2, 1, 2], [4])),
+    F("mse_broadcast", lambda x, t: Fn.mse_loss(x, t), R(3, 4), R(4)),
+    F("mse_sum", lambda x, t: Fn.mse_loss(x, t, reduction="sum"), R(3, 4), R(3, 4)),
+    F("l1_mean", lambda x, t: Fn.l1_loss(x, t), R(3, 4), R(3, 4)),
+    F("l1_none_broadcast", lambda x, t: Fn.l1_loss(x, t, reduction="none"), R(3, 1), R(1, 4)),
+    F("huber_mean", lambda x, t: Fn.huber_loss(x, t), C([0.1, -2.0, 3.0, 0.4], [4]), C([0.5, 0.2, -1.0, 0.1], [4])),
+    F("huber_delta_sum", lambda x, t: Fn.huber_loss(x, t, reduction="sum", delta=0.5), R(3, 4), R(4)),
     # reductions
     F("sum_all", lambda x: x.sum(), R(3, 4)),
     F("sum_axes", lambda x: x.sum((0, 2)), R(2, 3, 4)),
@@ -183,7 +211,7 @@ def make(spec, gen):
     kind = spec[0]
     if kind == "randn":
         return torch.randn(spec[1], generator=gen, dtype=f64)
-    if kind == "pos":
+    if kind in ("pos", "weight"):
         return 0.5 + 2 * torch.rand(spec[1], generator=gen, dtype=f64)
     if kind == "const":
         return torch.tensor(spec[1], dtype=f64).reshape(spec[2])
@@ -204,28 +232,28 @@ def literal(v):
     return v.hex()
 
 
-def value(t):
+def value(t, constant=False):
     shape = ", ".join(str(s) for s in t.shape)
     vals = ", ".join(literal(v) for v in t.detach().reshape(-1).tolist())
-    return f"{{{DTYPES[t.dtype]}, {{{shape}}}, {{{vals}}}}}"
+    return f"{{{DTYPES[t.dtype]}, {{{shape}}}, {{{vals}}}{', false' if constant else ''}}}"
 
 
 def rows():
     for name, fn, specs in CASES:
         gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
         ins = [make(s, gen) for s in specs]
-        for t in ins:
-            if t.dtype == f64:
+        for t, s in zip(ins, specs):
+            if t.dtype == f64 and s[0] != "weight":
                 t.requires_grad_(True)
         out = fn(*ins)
         grads = []
         if out.dtype == f64:
             w = torch.cos(torch.arange(out.numel(), dtype=f64)).reshape(out.shape)
-            floats = [t for t in ins if t.dtype == f64]
+            floats = [t for t in ins if t.requires_grad]
             if floats and out.requires_grad:
                 got = torch.autograd.grad((out * w).sum(), floats, allow_unused=True)
                 grads = [torch.zeros_like(t) if g is None else g for t, g in zip(floats, got)]
-        yield f'{{"{name}", {{{", ".join(value(t) for t in ins)}}}, {value(out)}, {{{", ".join(value(g) for g in grads)}}}}},'
+        yield f'{{"{name}", {{{", ".join(value(t, s[0] == "weight") for t, s in zip(ins, specs))}}}, {value(out)}, {{{", ".join(value(g) for g in grads)}}}}},'
 
 
 def numbers(line):

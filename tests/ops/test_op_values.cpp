@@ -17,6 +17,7 @@ struct Value {
     Dtype dtype;
     std::vector<std::size_t> shape;
     std::vector<double> values;
+    bool requires_grad = true;  // false for constants such as class weights
 };
 
 struct Case {
@@ -135,6 +136,26 @@ const std::map<std::string, Fn>& calls() {
         {"bmm", [](T in) { return bmm(in[0], in[1]); }},
         {"linear_3d", [](T in) { return linear(in[0], in[1], in[2]); }},
         {"linear_1d_nobias", [](T in) { return linear(in[0], in[1]); }},
+        {"ce_labels", [](T in) { return cross_entropy(in[0], in[1]); }},
+        {"ce_ignore", [](T in) { return cross_entropy(in[0], in[1]); }},
+        {"ce_ignore_7_sum", [](T in) { return cross_entropy(in[0], in[1], {.reduction = Reduction::sum, .ignore_index = 7}); }},
+        {"ce_weight", [](T in) { return cross_entropy(in[0], in[1], {.weight = in[2]}); }},
+        {"ce_smoothing", [](T in) { return cross_entropy(in[0], in[1], {.label_smoothing = 0.2}); }},
+        {"ce_smoothing_ignore", [](T in) { return cross_entropy(in[0], in[1], {.label_smoothing = 0.1}); }},
+        {"ce_all", [](T in) { return cross_entropy(in[0], in[1], {.label_smoothing = 0.3, .ignore_index = 0, .weight = in[2]}); }},
+        {"ce_nd", [](T in) { return cross_entropy(in[0], in[1]); }},
+        {"ce_nd_none", [](T in) { return cross_entropy(in[0], in[1], {.reduction = Reduction::none}); }},
+        {"ce_nd_weight_smoothing", [](T in) { return cross_entropy(in[0], in[1], {.label_smoothing = 0.1, .weight = in[2]}); }},
+        {"ce_probs_nd", [](T in) { return cross_entropy(in[0], in[1]); }},
+        {"ce_probs_weight_smoothing", [](T in) { return cross_entropy(in[0], in[1], {.label_smoothing = 0.2, .weight = in[2]}); }},
+        {"nll_nd_weight", [](T in) { return nll_loss(in[0], in[1], {.weight = in[2]}); }},
+        {"nll_sum_ignore", [](T in) { return nll_loss(in[0], in[1], {.reduction = Reduction::sum, .ignore_index = 2}); }},
+        {"mse_broadcast", [](T in) { return mse_loss(in[0], in[1]); }},
+        {"mse_sum", [](T in) { return mse_loss(in[0], in[1], Reduction::sum); }},
+        {"l1_mean", [](T in) { return l1_loss(in[0], in[1]); }},
+        {"l1_none_broadcast", [](T in) { return l1_loss(in[0], in[1], Reduction::none); }},
+        {"huber_mean", [](T in) { return huber_loss(in[0], in[1]); }},
+        {"huber_delta_sum", [](T in) { return huber_loss(in[0], in[1], Reduction::sum, 0.5); }},
         {"sum_all", [](T in) { return sum(in[0]); }},
         {"sum_axes", [](T in) { return sum(in[0], {0, 2}); }},
         {"sum_axes_keep", [](T in) { return sum(in[0], {0, 2}, true); }},
@@ -175,7 +196,7 @@ const std::map<std::string, Fn>& calls() {
 
 Tensor tensor_of(const Value& v, bool requires_grad) {
     const Shape shape(v.shape.begin(), v.shape.end());
-    return Tensor::from(v.values, shape, {.dtype = v.dtype, .requires_grad = requires_grad && v.dtype == float64});
+    return Tensor::from(v.values, shape, {.dtype = v.dtype, .requires_grad = requires_grad && v.requires_grad && v.dtype == float64});
 }
 
 // Equal to PyTorch's: integers and bools exactly, floats to 1e-10 relative (NaN to NaN).
