@@ -36,9 +36,9 @@ namespace {
 
 // Each tensor's position in a list, keyed by address: open addressing with linear probing, one
 // allocation per doubling where std::unordered_map made one per entry.
-class TensorIndex {
+class TensorPositions {
 public:
-    TensorIndex() : slots_(16) {}
+    TensorPositions() : slots_(16) {}
 
     // Adds `key` at position `value` unless present; true if added.
     bool insert(const TensorImpl* key, std::size_t value) {
@@ -59,7 +59,7 @@ public:
     void set(const TensorImpl* key, std::size_t value) { find(key).value = value; }
     // The position of `key`, which must be present.
     std::size_t at(const TensorImpl* key) const {
-        const Slot& s = const_cast<TensorIndex*>(this)->find(key);
+        const Slot& s = const_cast<TensorPositions*>(this)->find(key);
         if (!s.key) throw std::logic_error("backward: a gradient reached a tensor outside the sorted graph");
         return s.value;
     }
@@ -99,7 +99,7 @@ struct Frame {
 
 // Into `post`: every tensor the root depends on through tensors that require grad, each after
 // all tensors computed from it (root first); `index` maps each to its position there.
-void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std::vector<Frame>& stack,
+void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorPositions& index, std::vector<Frame>& stack,
                 std::vector<std::shared_ptr<TensorImpl>>& post, std::string_view caller) {
     stack.push_back({root, 0});
     index.insert(root.get(), 0);
@@ -132,7 +132,7 @@ void sort_graph(const std::shared_ptr<TensorImpl>& root, TensorIndex& index, std
 // The backward pass's working memory, kept per thread between passes (docs/performance.md, "Copies
 // and allocations per op"); a backward nested in a backward function gets its own.
 struct Scratch {
-    TensorIndex index;
+    TensorPositions index;
     std::vector<Frame> stack;
     std::vector<std::shared_ptr<TensorImpl>> order;
     std::vector<std::optional<Array>> grads;
@@ -200,7 +200,7 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root, std::string_v
 
 void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
     ScratchLease s;
-    TensorIndex& index = s->index;
+    TensorPositions& index = s->index;
     auto& order = s->order;
     sort_graph(TensorAccess::impl(root), index, s->stack, order, "backward");
     auto& grads = s->grads;

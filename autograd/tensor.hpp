@@ -15,6 +15,7 @@
 namespace xgrad {
 
 class Node;
+class TensorIndex;
 
 namespace detail {
 
@@ -167,12 +168,26 @@ public:
     /// Method forms of the ops in ops/, defined there beside them (see there for shapes and errors).
     Tensor sum() const;
     Tensor sum(int axis, bool keepdims = false) const;
+    Tensor sum(const std::vector<int>& axes, bool keepdims = false) const;
     Tensor mean() const;
     Tensor mean(int axis, bool keepdims = false) const;
+    Tensor mean(const std::vector<int>& axes, bool keepdims = false) const;
+    Tensor max() const;
+    Tensor max(int axis, bool keepdims = false) const;
+    Tensor argmax() const;
+    Tensor argmax(int axis, bool keepdims = false) const;
     Tensor reshape(const std::vector<std::int64_t>& shape) const;
     Tensor flatten(int start_dim = 0, int end_dim = -1) const;
+    Tensor unsqueeze(int dim) const;
+    Tensor squeeze() const;
+    Tensor squeeze(int dim) const;
+    Tensor permute(const std::vector<int>& dims) const;
+    Tensor transpose(int dim0, int dim1) const;
+    Tensor expand(const std::vector<std::int64_t>& shape) const;
     /// Transpose of a tensor of at most 2 dimensions.
     Tensor T() const;
+    /// Python-style indexing, as libtorch's: `x.index({Slice(1, 3), 0})` is x[1:3, 0] (ops/indexing.hpp).
+    Tensor index(std::initializer_list<TensorIndex> indices) const;
 
     /// True if both handles point to the same tensor.
     bool is_same(const Tensor& other) const { return impl_ == other.impl_; }

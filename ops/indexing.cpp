@@ -375,7 +375,8 @@ Tensor one_hot(const Tensor& labels, std::int64_t num_classes) {
 
 Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
     std::size_t consuming = 0, ellipses = 0;
-    for (const auto& e : indices) {
+    for (const auto& entry : indices) {
+        const auto& e = entry.base();
         if (std::holds_alternative<Ellipsis>(e)) ++ellipses;
         else if (!std::holds_alternative<NewAxis>(e)) ++consuming;
     }
@@ -386,7 +387,7 @@ Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
     Tensor r = x;
     std::size_t d = 0;  // the dimension of r that the next entry applies to
     for (std::size_t k = 0; k < indices.size(); ++k) {
-        const auto& e = indices[k];
+        const auto& e = indices[k].base();
         const int dim = static_cast<int>(d);
         if (const auto* i = std::get_if<std::int64_t>(&e)) {
             r = select(r, dim, *i);
@@ -417,5 +418,7 @@ Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
     }
     return r;
 }
+
+Tensor Tensor::index(std::initializer_list<TensorIndex> indices) const { return xgrad::index(*this, std::vector<TensorIndex>(indices)); }
 
 }  // namespace xgrad

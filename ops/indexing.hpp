@@ -58,12 +58,18 @@ struct Ellipsis {};
 inline constexpr NewAxis newaxis{};
 inline constexpr Ellipsis ellipsis{};
 /// One entry of an index list: an integer (selects, removing the dimension), a Slice, newaxis,
-/// ellipsis, or an int64 tensor (take_rows along that dimension).
-using TensorIndex = std::variant<std::int64_t, Slice, NewAxis, Ellipsis, Tensor>;
+/// ellipsis, or an int64 tensor (its shape takes the place of that dimension).
+class TensorIndex : public std::variant<std::int64_t, Slice, NewAxis, Ellipsis, Tensor> {
+public:
+    using Base = std::variant<std::int64_t, Slice, NewAxis, Ellipsis, Tensor>;
+    using Base::Base;
+    TensorIndex(int i) : Base(std::int64_t{i}) {}  // NOLINT: implicit, so that {0, Slice(1, 3)} reads as Python
+    const Base& base() const { return *this; }
+};
 
-/// x indexed as in Python: `index(x, {Slice(1, 3), 0})` is x[1:3, 0];
-/// `index(x, {ellipsis, Slice({}, {}, 2)})` is x[..., ::2]. At most one tensor entry.
-/// Throws std::out_of_range or std::invalid_argument naming the entry.
+/// x indexed as in Python: `index(x, {Slice(1, 3), 0})` (or x.index(...)) is x[1:3, 0];
+/// `index(x, {ellipsis, Slice({}, {}, 2)})` is x[..., ::2]; `index(x, {Slice(), idx})` with an
+/// int64 tensor idx is x[:, idx]. Throws std::out_of_range or std::invalid_argument naming the entry.
 Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices);
 
 }  // namespace xgrad

@@ -425,5 +425,11 @@ Tensor Tensor::sum() const { return xgrad::sum(*this); }
 Tensor Tensor::sum(int axis, bool keepdims) const { return xgrad::sum(*this, axis, keepdims); }
 Tensor Tensor::mean() const { return xgrad::mean(*this); }
 Tensor Tensor::mean(int axis, bool keepdims) const { return xgrad::mean(*this, axis, keepdims); }
+Tensor Tensor::sum(const std::vector<int>& axes, bool keepdims) const { return xgrad::sum(*this, axes, keepdims); }
+Tensor Tensor::mean(const std::vector<int>& axes, bool keepdims) const { return xgrad::mean(*this, axes, keepdims); }
+Tensor Tensor::max() const { return xgrad::max(*this); }
+Tensor Tensor::max(int axis, bool keepdims) const { return xgrad::max(*this, axis, keepdims); }
+Tensor Tensor::argmax() const { return xgrad::argmax(*this); }
+Tensor Tensor::argmax(int axis, bool keepdims) const { return xgrad::argmax(*this, axis, keepdims); }
 
 }  // namespace xgrad

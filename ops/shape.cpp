@@ -269,5 +269,11 @@ Tensor repeat(const Tensor& x, const std::vector<std::size_t>& repeats) {
 Tensor Tensor::reshape(const std::vector<std::int64_t>& shape) const { return xgrad::reshape(*this, shape); }
 Tensor Tensor::flatten(int start_dim, int end_dim) const { return xgrad::flatten(*this, start_dim, end_dim); }
 Tensor Tensor::T() const { return xgrad::transpose(*this); }
+Tensor Tensor::unsqueeze(int dim) const { return xgrad::unsqueeze(*this, dim); }
+Tensor Tensor::squeeze() const { return xgrad::squeeze(*this); }
+Tensor Tensor::squeeze(int dim) const { return xgrad::squeeze(*this, dim); }
+Tensor Tensor::permute(const std::vector<int>& dims) const { return xgrad::permute(*this, dims); }
+Tensor Tensor::transpose(int dim0, int dim1) const { return xgrad::transpose(*this, dim0, dim1); }
+Tensor Tensor::expand(const std::vector<std::int64_t>& shape) const { return xgrad::expand(*this, shape); }
 
 }  // namespace xgrad
