@@ -13,10 +13,7 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
 
 Tensor Sequential::forward(const Tensor& x) {
     Tensor h = x;
-    for (const auto& [name, child] : children()) {
-        ScopeGuard scope(name, child->describe());  // diagrams group each child's ops
-        h = child->forward(h);
-    }
+    for (const auto& [name, child] : children()) h = (*child)(h);  // each child in its diagram box
     return h;
 }
 

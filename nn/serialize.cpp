@@ -279,7 +279,7 @@ NamedTensors load_npz(const std::filesystem::path& path, std::size_t max_entry_b
     return out;
 }
 
-void save(const Module& module, const std::filesystem::path& path) { save_npz(path, module.named_parameters()); }
+void save(const Module& module, const std::filesystem::path& path) { save_npz(path, module.state_dict()); }
 
 namespace {
 
@@ -290,7 +290,7 @@ using HeaderMap = std::map<std::string, NpyHeader>;
 // parameters, one line each.
 std::vector<std::string> parameter_problems(const Module& module, const HeaderMap& stored) {
     std::vector<std::string> problems;
-    const auto params = module.named_parameters();
+    const auto params = module.state_dict();
     std::map<std::string, bool> used;
     for (const auto& [name, p] : params) {
         auto it = stored.find(name);
@@ -312,7 +312,7 @@ std::vector<std::string> parameter_problems(const Module& module, const HeaderMa
 }
 
 void assign_parameters(Module& module, const TensorMap& stored) {
-    for (auto& [name, p] : module.named_parameters()) p.mutable_array() = stored.at(name).array();
+    for (auto& [name, p] : module.state_dict()) p.mutable_array() = stored.at(name).array();
 }
 
 // A generator's 64-bit words as exact float64 pairs (high and low 32 bits), shape (words, 2).
@@ -345,7 +345,7 @@ bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind
 // read only when it fits the parameter of its name, so a file that does not fit inflates nothing.
 struct ModelEntries {
     explicit ModelEntries(const Module& module) {
-        for (auto& [name, p] : module.named_parameters()) params.emplace(name, p);
+        for (auto& [name, p] : module.state_dict()) params.emplace(name, p);
     }
     void take(NpzEntry& e, const std::string& name) {
         declared.emplace(name, e.header());
@@ -361,7 +361,7 @@ struct ModelEntries {
 // keeps buffers of its parameters' shapes), and at least the generator's state.
 std::size_t entry_cap(const Module& module) {
     std::size_t cap = 64 * 1024;
-    for (const auto& [name, p] : module.named_parameters()) cap = std::max(cap, p.numel() * 8);
+    for (const auto& [name, p] : module.state_dict()) cap = std::max(cap, p.numel() * 8);
     return cap;
 }
 
@@ -383,7 +383,7 @@ void save_checkpoint(const std::filesystem::path& path, const Module& model, con
                      std::int64_t epoch, const optim::LRScheduler* scheduler) {
     if (epoch < 0) throw std::invalid_argument("save_checkpoint: epoch must be non-negative, got " + std::to_string(epoch));
     NamedTensors entries;
-    for (auto& [name, t] : model.named_parameters()) entries.emplace_back("model." + name, t);
+    for (auto& [name, t] : model.state_dict()) entries.emplace_back("model." + name, t);
     for (auto& [name, t] : optimizer.state_dict()) entries.emplace_back("optimizer." + name, t);
     if (scheduler)
         for (auto& [name, t] : scheduler->state_dict()) entries.emplace_back("scheduler." + name, t);

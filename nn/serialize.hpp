@@ -25,7 +25,7 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& tensors);
 NamedTensors load_npz(const std::filesystem::path& path,
                       std::size_t max_entry_bytes = std::numeric_limits<std::size_t>::max());
 
-/// Saves a module's parameters under their dotted names ("0.weight", "fc1.bias").
+/// Saves a module's state_dict (parameters, then buffers) under dotted names ("0.weight", "bn.running_mean").
 void save(const Module& module, const std::filesystem::path& path);
 /// Loads parameters saved by `save` into a module of the same architecture. Throws
 /// std::runtime_error listing every missing name, unexpected name, and shape or dtype mismatch

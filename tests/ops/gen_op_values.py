@@ -43,6 +43,13 @@ def B(values, shape):  # bool
     return ("bool", values, shape)
 
 
+def running_stats(a, b):  # BatchNorm's running mean and variance after two training batches
+    m, v = torch.zeros(3, dtype=f64), torch.ones(3, dtype=f64)
+    Fn.batch_norm(a, m, v, training=True, momentum=0.1)
+    Fn.batch_norm(b, m, v, training=True, momentum=0.1)
+    return torch.cat([m, v])
+
+
 def F(name, fn, *inputs):
     return (name, fn, inputs)
 
@@ -169,6 +176,13 @@ CASES = [
     F("l1_none_broadcast", lambda x, t: Fn.l1_loss(x, t, reduction="none"), R(3, 1), R(1, 4)),
     F("huber_mean", lambda x, t: Fn.huber_loss(x, t), C([0.1, -2.0, 3.0, 0.4], [4]), C([0.5, 0.2, -1.0, 0.1], [4])),
     F("huber_delta_sum", lambda x, t: Fn.huber_loss(x, t, reduction="sum", delta=0.5), R(3, 4), R(4)),
+    # normalization
+    F("layer_norm_affine", lambda x, w, b: Fn.layer_norm(x, (4,), w, b), R(2, 3, 4), R(4), R(4)),
+    F("layer_norm_2d_plain", lambda x: Fn.layer_norm(x, (3, 4)), R(2, 3, 4)),
+    F("batch_norm_train_2d", lambda x, w, b: Fn.batch_norm(x, None, None, w, b, training=True), R(5, 3), R(3), R(3)),
+    F("batch_norm_train_3d", lambda x: Fn.batch_norm(x, None, None, training=True, eps=1e-3), R(4, 3, 2)),
+    F("batch_norm_eval", lambda x, m, v, w, b: Fn.batch_norm(x, m, v, w, b, training=False), R(4, 3), W(3), W(3), R(3), R(3)),
+    F("batch_norm_running_stats", lambda a, b: running_stats(a, b), W(6, 3), W(4, 3)),
     # reductions
     F("sum_all", lambda x: x.sum(), R(3, 4)),
     F("sum_axes", lambda x: x.sum((0, 2)), R(2, 3, 4)),

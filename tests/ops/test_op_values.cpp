@@ -156,6 +156,17 @@ const std::map<std::string, Fn>& calls() {
         {"l1_none_broadcast", [](T in) { return l1_loss(in[0], in[1], Reduction::none); }},
         {"huber_mean", [](T in) { return huber_loss(in[0], in[1]); }},
         {"huber_delta_sum", [](T in) { return huber_loss(in[0], in[1], Reduction::sum, 0.5); }},
+        {"layer_norm_affine", [](T in) { return layer_norm(in[0], {4}, in[1], in[2]); }},
+        {"layer_norm_2d_plain", [](T in) { return layer_norm(in[0], {3, 4}); }},
+        {"batch_norm_train_2d", [](T in) { return batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true); }},
+        {"batch_norm_train_3d", [](T in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-3); }},
+        {"batch_norm_eval", [](T in) { return batch_norm(in[0], in[1], in[2], in[3], in[4], false); }},
+        {"batch_norm_running_stats", [](T in) {
+             Tensor m = Tensor::zeros({3}, {.dtype = float64}), v = Tensor::ones({3}, {.dtype = float64});
+             batch_norm(in[0], m, v, Tensor(), Tensor(), true, 0.1);
+             batch_norm(in[1], m, v, Tensor(), Tensor(), true, 0.1);
+             return cat({m, v});
+         }},
         {"sum_all", [](T in) { return sum(in[0]); }},
         {"sum_axes", [](T in) { return in[0].sum({0, 2}); }},
         {"sum_axes_keep", [](T in) { return sum(in[0], {0, 2}, true); }},
