@@ -54,10 +54,13 @@ Array reshaped(const Array& a, const Shape& shape) {
 
 Tensor reshape_to(std::string name, const Tensor& x, Shape shape) {
     checked_numel(name, shape);  // an empty (0, 2^62, 2) still overflows xtensor's strides
-    return apply(std::move(name), {x},
+    return detail::apply_owning(std::move(name), {x},
         [shape](Inputs in) { return reshaped(in[0], shape); },
-        // the gradient takes the input's shape back
-        [](const BackwardArgs& c) -> Grads { return make_grads(reshaped(c.grad, shape_of(c.in[0]))); });
+        // the gradient takes the input's shape back, in its own buffer
+        [](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
+            visit_any(g, [&](auto& v) { v.reshape(shape_of(c.in[0])); });
+            return make_grads(std::move(g));
+        });
 }
 
 }  // namespace

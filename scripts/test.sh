@@ -7,7 +7,7 @@
 #   usage: scripts/test.sh   (XGRAD_JOBS=N to change the -j2 default; XGRAD_FUZZ_SECONDS=N, default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh python3-torch  # PyTorch: the reference numbers some tests regenerate
+bash scripts/setup.sh python3-torch wamerican  # PyTorch: the reference numbers some tests regenerate; the word list
 
 jobs=${XGRAD_JOBS:-2}
 export OPENBLAS_NUM_THREADS=1  # ctest -j2 on two cores: one BLAS thread per test
