@@ -239,7 +239,7 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) {
     if (x.dtype() == Dtype::boolean) return x.detach();
     if (x.dtype() == Dtype::int64) return exact_unary(x, [](std::int64_t v) { return std::int64_t{(v > 0) - (v < 0)}; });
-    return pointwise("sign", x, [](auto v) { return std::isnan(v) ? v : decltype(v)((v > 0) - (v < 0)); },
+    return pointwise("sign", x, [](auto v) { return decltype(v)((v > 0) - (v < 0)); },  // 0 at NaN, as PyTorch
         // flat wherever it is differentiable
         [](auto g, auto, auto) { return decltype(g)(0); });
 }

@@ -39,7 +39,7 @@ Tensor sqrt(const Tensor& x);
 Tensor rsqrt(const Tensor& x);
 /// |x|; its gradient is sign(x), 0 at 0 (as PyTorch). int64 stays int64.
 Tensor abs(const Tensor& x);
-/// -1, 0 or 1 by the sign of x (NaN stays NaN); its gradient is 0. int64 stays int64.
+/// -1, 0 or 1 by the sign of x (0 at NaN, as PyTorch); its gradient is 0. int64 stays int64.
 Tensor sign(const Tensor& x);
 /// sin x; d = g cos x.
 Tensor sin(const Tensor& x);

@@ -19,6 +19,8 @@ OPS = {
     "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
     "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu,
     "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"), "silu": F.silu, "softplus": F.softplus,
+    "sin": torch.sin, "cos": torch.cos, "square": torch.square, "rsqrt": torch.rsqrt, "log1p": torch.log1p,
+    "expm1": torch.expm1, "sign": torch.sign, "clamp": lambda x: torch.clamp(x, -1.0, 2.0),
 }
 
 

