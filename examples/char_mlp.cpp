@@ -10,35 +10,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "words.hpp"
+#include "char_models.hpp"
 
 using namespace xgrad;
 
 namespace {
 
-constexpr std::size_t block = 3, embed = 10, hidden = 200;
-
-struct Model : nn::Module {
-    std::shared_ptr<nn::Embedding> emb = std::make_shared<nn::Embedding>(words::vocab, embed);
-    std::shared_ptr<nn::Linear> fc1 = std::make_shared<nn::Linear>(block * embed, hidden, nn::LinearOptions{.bias = false});
-    std::shared_ptr<nn::BatchNorm1d> bn = std::make_shared<nn::BatchNorm1d>(hidden);
-    std::shared_ptr<nn::Linear> fc2 = std::make_shared<nn::Linear>(hidden, words::vocab);
-    Model() {
-        register_module("emb", emb);
-        register_module("fc1", fc1);
-        register_module("bn", bn);
-        register_module("fc2", fc2);
-        NoGradGuard no_grad;  // a less confident start: smaller output weights (makemore's trick)
-        Tensor w = fc2->weight();
-        w.mutable_data<float>() *= 0.1f;
-    }
-    // x (B, 3) int64 -> logits (B, 27)
-    Tensor forward(const Tensor& x) override {
-        const Tensor e = (*emb)(x).flatten(1);  // (B, 3, 10) -> (B, 30)
-        return (*fc2)(tanh((*bn)((*fc1)(e))));
-    }
-    std::string describe() const override { return "CharMLP"; }
-};
+using char_mlp::block;
+using char_mlp::Model;
 
 // The mean loss over all pairs, in batches, in evaluation mode.
 double evaluate(Model& model, const Tensor& x, const Tensor& y) {
