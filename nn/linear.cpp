@@ -34,11 +34,7 @@ Tensor Linear::forward(const Tensor& x) {
     if (x.dtype() != weight().dtype())
         throw DtypeError(describe() + ": input is " + std::string(dtype_name(x.dtype())) + ", the weights are " +
                          std::string(dtype_name(weight().dtype())) + " (convert one with .to())");
-    if (x.dim() == 2) return linear(x, weight(), bias());
-    // (*, in) -> (*, out) as PyTorch: fold the leading dimensions into one batch and back.
-    std::vector<std::int64_t> out_shape(x.shape().begin(), x.shape().end() - 1);
-    out_shape.push_back(static_cast<std::int64_t>(out_));
-    return reshape(linear(reshape(x, {-1, static_cast<std::int64_t>(in_)}), weight(), bias()), out_shape);
+    return linear(x, weight(), bias());  // (*, in) -> (*, out), one product over all leading rows
 }
 
 std::string Linear::describe() const {

@@ -1,5 +1,7 @@
 #include "ops/elementwise.hpp"
 
+#include <limits>
+
 #include <xtensor/xmath.hpp>
 
 #include "ops/common.hpp"
@@ -22,13 +24,45 @@ Tensor exact_binary(const std::string& name, const Tensor& a, const Tensor& b, F
     return Tensor(broadcast_values<R>(a.array(), b.array(), out, f));
 }
 
+// f(x, y) over two floating arrays of one dtype: plain loops when the shapes are equal or one side
+// is a single element that broadcasts (the common cases: 4x faster than xtensor's broadcasting
+// assignment on small tensors), xtensor's broadcasting otherwise.
+template <class F>
+Array fast_map(const Array& a, const Array& b, F f) {
+    return visit_float(a, [&](const auto& x) -> Array {
+        using T = value_t<decltype(x)>;
+        const auto& y = get<T>(b);
+        const Shape& sx = x.shape();
+        const Shape& sy = y.shape();
+        const bool same = sx == sy;
+        const bool y_one = !same && y.size() == 1 && sy.size() <= sx.size();
+        const bool x_one = !same && !y_one && x.size() == 1 && sx.size() <= sy.size();
+        if (!same && !y_one && !x_one) return map(a, b, f);
+        Values<T> out = Values<T>::from_shape(x_one ? sy : sx);
+        const T* xp = x.data();
+        const T* yp = y.data();
+        T* o = out.data();
+        const std::size_t n = out.size();
+        if (same) {
+            for (std::size_t i = 0; i < n; ++i) o[i] = f(xp[i], yp[i]);
+        } else if (y_one) {
+            const T v = yp[0];
+            for (std::size_t i = 0; i < n; ++i) o[i] = f(xp[i], v);
+        } else {
+            const T v = xp[0];
+            for (std::size_t i = 0; i < n; ++i) o[i] = f(v, yp[i]);
+        }
+        return out;
+    });
+}
+
 // A broadcasting binary op of floating operands: f computes the values; da(c) and db(c) give
 // the operands' gradients at the broadcast shape, summed back here to each operand's shape.
 template <class F, class DA, class DB>
 Tensor binary(std::string name, const Tensor& a, const Tensor& b, F f, DA da, DB db) {
     detail::broadcast_shapes(name, a.shape(), b.shape());
     return apply(std::move(name), {a, b},
-        [f](Inputs in) { return map(in[0], in[1], f); },
+        [f](Inputs in) { return fast_map(in[0], in[1], f); },
         [da, db](const BackwardArgs& c) -> Grads {
             Grads out(2);
             if (c.needs[0]) out[0] = sum_to(da(c), shape_of(c.in[0]));
@@ -78,8 +112,8 @@ Tensor add_or_sub(std::string name, const Tensor& a, const Tensor& b, bool subtr
     detail::broadcast_shapes(name, a.shape(), b.shape());
     return detail::apply_owning(std::move(name), {a, b},
         [subtract](Inputs in) {
-            return subtract ? map(in[0], in[1], [](const auto& x, const auto& y) { return x - y; })
-                            : map(in[0], in[1], [](const auto& x, const auto& y) { return x + y; });
+            return subtract ? fast_map(in[0], in[1], [](const auto& x, const auto& y) { return x - y; })
+                            : fast_map(in[0], in[1], [](const auto& x, const auto& y) { return x + y; });
         },
         [subtract](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
             Grads out(2);
@@ -103,7 +137,8 @@ Tensor exact_arithmetic(const std::string& name, const Tensor& x, const Tensor& 
 // a comparison: both operands promoted, then compared elementwise into bool
 template <class F>
 Tensor compare(const char* name, const Tensor& a, const Tensor& b, F f) {
-    auto [x, y] = promoted(a, b);
+    Tensor x, y;
+    std::tie(x, y) = promoted(a, b);
     const Shape out = detail::broadcast_shapes(name, x.shape(), y.shape());
     return Tensor(visit_any(x.array(), [&](const auto& xv) -> Array {
         using T = value_t<decltype(xv)>;
@@ -141,14 +176,18 @@ Tensor detail::scalar_operand(const Tensor& t, double value, bool integral) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-    auto [x, y] = promoted(a, b);
+    if (a.dtype() == b.dtype() && a.is_floating_point()) return add_or_sub("add", a, b, false);  // nothing to promote
+    Tensor x, y;
+    std::tie(x, y) = promoted(a, b);
     if (!x.is_floating_point()) return exact_arithmetic("add", x, y, [](auto u, auto v) { return u + v; });
     // d(a+b) = (g, g)
     return add_or_sub("add", x, y, false);
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-    auto [x, y] = promoted(a, b);
+    if (a.dtype() == b.dtype() && a.is_floating_point()) return add_or_sub("sub", a, b, true);
+    Tensor x, y;
+    std::tie(x, y) = promoted(a, b);
     if (x.dtype() == Dtype::boolean)
         throw DtypeError("sub: subtraction of two bool tensors is not defined: " + describe(a) + " vs " + describe(b) +
                          " (use logical_xor, or convert with .to(int64))");
@@ -158,20 +197,28 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-    auto [x, y] = promoted(a, b);
-    if (!x.is_floating_point()) return exact_arithmetic("mul", x, y, [](auto u, auto v) { return u * v; });
+    if (a.dtype() != b.dtype() || !a.is_floating_point()) {
+        Tensor x, y;
+        std::tie(x, y) = promoted(a, b);
+        if (!x.is_floating_point()) return exact_arithmetic("mul", x, y, [](auto u, auto v) { return u * v; });
+        return mul(x, y);
+    }
     // d(a*b) = (g*b, g*a), at the broadcast shape
-    return binary("mul", x, y, [](const auto& p, const auto& q) { return p * q; },
-        [](const BackwardArgs& c) { return map(c.grad, c.in[1], [](const auto& g, const auto& q) { return g * q; }); },
-        [](const BackwardArgs& c) { return map(c.grad, c.in[0], [](const auto& g, const auto& p) { return g * p; }); });
+    return binary("mul", a, b, [](const auto& p, const auto& q) { return p * q; },
+        [](const BackwardArgs& c) { return fast_map(c.grad, c.in[1], [](const auto& g, const auto& q) { return g * q; }); },
+        [](const BackwardArgs& c) { return fast_map(c.grad, c.in[0], [](const auto& g, const auto& p) { return g * p; }); });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-    auto [x, y] = promoted(a, b);
-    if (!x.is_floating_point()) x = x.to(Dtype::float32), y = y.to(Dtype::float32);  // true division
+    if (a.dtype() != b.dtype() || !a.is_floating_point()) {
+        Tensor x, y;
+        std::tie(x, y) = promoted(a, b);
+        if (!x.is_floating_point()) x = x.to(Dtype::float32), y = y.to(Dtype::float32);  // true division
+        return div(x, y);
+    }
     // d(a/b) = (g/b, -g*a/b^2)
-    return binary("div", x, y, [](const auto& p, const auto& q) { return p / q; },
-        [](const BackwardArgs& c) { return map(c.grad, c.in[1], [](const auto& g, const auto& q) { return g / q; }); },
+    return binary("div", a, b, [](const auto& p, const auto& q) { return p / q; },
+        [](const BackwardArgs& c) { return fast_map(c.grad, c.in[1], [](const auto& g, const auto& q) { return g / q; }); },
         [](const BackwardArgs& c) {
             return map(c.grad, c.in[0], c.in[1], [](const auto& g, const auto& p, const auto& q) { return -g * p / (q * q); });
         });
@@ -195,7 +242,8 @@ Tensor pow(const Tensor& x, double exponent) {
 }
 
 Tensor pow(const Tensor& x, const Tensor& exponent) {
-    auto [b, e] = promoted(x, exponent);
+    Tensor b, e;
+    std::tie(b, e) = promoted(x, exponent);
     if (!b.is_floating_point()) b = b.to(Dtype::float32), e = e.to(Dtype::float32);
     return elementwise2("pow", b, e, [](auto u, auto v) { return std::pow(u, v); },
         // dx = g y x^(y-1), 0 where y = 0
@@ -283,11 +331,14 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
     if (!x.is_floating_point()) {
         if (std::floor(lo) != lo && std::isfinite(lo)) return clamp(x.to(Dtype::float32), min, max);
         if (std::floor(hi) != hi && std::isfinite(hi)) return clamp(x.to(Dtype::float32), min, max);
-        const Tensor i = x.to(Dtype::int64);
-        return exact_unary(i, [lo, hi](std::int64_t v) {
-            const double r = std::min(std::max(static_cast<double>(v), lo), hi);
-            return r == static_cast<double>(v) ? v : static_cast<std::int64_t>(r);
-        });
+        // integral bounds, saturated to int64's range; min(max(v, lo), hi) as PyTorch (lo > hi gives hi)
+        auto bound = [](double b) {
+            if (b <= -0x1p63) return std::numeric_limits<std::int64_t>::min();
+            if (b >= 0x1p63) return std::numeric_limits<std::int64_t>::max();
+            return static_cast<std::int64_t>(b);
+        };
+        const std::int64_t ilo = bound(lo), ihi = bound(hi);
+        return exact_unary(x.to(Dtype::int64), [ilo, ihi](std::int64_t v) { return std::min(std::max(v, ilo), ihi); });
     }
     return pointwise("clamp", x,
         [lo, hi](auto v) {
@@ -302,7 +353,8 @@ namespace {
 // maximum and minimum: `pick(u, v)` says u wins; NaN wins over anything; ties split the gradient.
 template <class Pick>
 Tensor extremum(const char* name, const Tensor& a, const Tensor& b, Pick pick) {
-    auto [x, y] = promoted(a, b);
+    Tensor x, y;
+    std::tie(x, y) = promoted(a, b);
     if (!x.is_floating_point())
         return x.dtype() == Dtype::boolean
                    ? exact_binary<bool>(name, x, y, [&](bool u, bool v) { return pick(u, v) ? u : v; })

@@ -34,8 +34,31 @@ std::vector<std::size_t> index_values(std::string_view op, const Tensor& index, 
     return out;
 }
 
+// The entries taken along an axis: a list (index_select, take_rows), or start, start + step, ...
+// (select, narrow, slice), which is never materialised: an empty tensor may be 2^62 long there.
+struct Picks {
+    std::vector<std::size_t> list;
+    std::size_t start = 0, step = 1, count = 0;
+    bool listed = false;
+    static Picks range(std::size_t start, std::size_t step, std::size_t count) { return {{}, start, step, count, false}; }
+    static Picks of(std::vector<std::size_t> list) {
+        Picks p;
+        p.count = list.size(), p.list = std::move(list), p.listed = true;
+        return p;
+    }
+    std::size_t size() const { return count; }
+    std::size_t operator[](std::size_t k) const { return listed ? list[k] : start + k * step; }
+    // True when the entries are i, i + 1, i + 2, ...: one block.
+    bool contiguous() const {
+        if (!listed) return step == 1 && count > 0;
+        for (std::size_t k = 1; k < list.size(); ++k)
+            if (list[k] != list[0] + k) return false;
+        return !list.empty();
+    }
+};
+
 // out (outer, m, inner) = x (outer, n, inner) at [o, idx[k], i], for any dtype
-Array take_axis(const Array& a, std::size_t axis, const std::vector<std::size_t>& idx) {
+Array take_axis(const Array& a, std::size_t axis, const Picks& idx) {
     return visit_any(a, [&](const auto& x) -> Array {
         using T = value_t<decltype(x)>;
         Shape shape = x.shape();
@@ -46,6 +69,11 @@ Array take_axis(const Array& a, std::size_t axis, const std::vector<std::size_t>
         T* dst = out.data();
         const std::size_t m = idx.size();
         if (out.size() == 0) return out;
+        if (idx.contiguous()) {  // narrow, chunk, slice with step 1: one block per outer index
+            for (std::size_t o = 0; o < s.outer; ++o)
+                std::copy_n(src + (o * s.n + idx[0]) * s.inner, m * s.inner, dst + o * m * s.inner);
+            return out;
+        }
         for (std::size_t o = 0; o < s.outer; ++o)
             for (std::size_t k = 0; k < m; ++k)
                 std::copy_n(src + (o * s.n + idx[k]) * s.inner, s.inner, dst + (o * m + k) * s.inner);
@@ -54,7 +82,7 @@ Array take_axis(const Array& a, std::size_t axis, const std::vector<std::size_t>
 }
 
 // the gradient of take_axis: g (outer, m, inner) added into zeros of `shape` at [o, idx[k], i]
-Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, const std::vector<std::size_t>& idx) {
+Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, const Picks& idx) {
     return visit_float(grad, [&](const auto& g) -> Array {
         using T = value_t<decltype(g)>;
         const auto s = split_axis(shape, axis);
@@ -63,6 +91,11 @@ Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, cons
         T* dst = out.data();
         const std::size_t m = idx.size();
         if (g.size() == 0) return out;
+        if (idx.contiguous()) {  // distinct entries in a block: copied, not added
+            for (std::size_t o = 0; o < s.outer; ++o)
+                std::copy_n(src + o * m * s.inner, m * s.inner, dst + (o * s.n + idx[0]) * s.inner);
+            return out;
+        }
         for (std::size_t o = 0; o < s.outer; ++o)
             for (std::size_t k = 0; k < m; ++k) {
                 T* __restrict row = dst + (o * s.n + idx[k]) * s.inner;
@@ -79,7 +112,7 @@ Array reshaped(Array a, const Shape& shape) {
 }
 
 // The entries idx along `axis`, reshaped to `out_shape`; recorded with its gradient.
-Tensor take(std::string name, const Tensor& x, std::size_t axis, std::vector<std::size_t> idx, Shape out_shape) {
+Tensor take(std::string name, const Tensor& x, std::size_t axis, Picks idx, Shape out_shape) {
     Shape taken = x.shape();
     taken[axis] = idx.size();
     checked_numel(name, taken);
@@ -98,7 +131,7 @@ Shape without(const Shape& shape, std::size_t axis) { return detail::reduced_sha
 Tensor select(const Tensor& x, int dim, std::int64_t index) {
     const std::size_t d = detail::normalize_axis("select", dim, x.shape());
     const std::size_t i = checked_index("select", index, d, x.shape());
-    return take("select", x, d, {i}, without(x.shape(), d));
+    return take("select", x, d, Picks::range(i, 1, 1), without(x.shape(), d));
 }
 
 Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length) {
@@ -108,11 +141,9 @@ Tensor narrow(const Tensor& x, int dim, std::int64_t start, std::int64_t length)
     if (from < 0 || from > n || length < 0 || length > n - from)
         throw std::out_of_range("narrow: start " + std::to_string(start) + " and length " + std::to_string(length) +
                                 " do not fit in " + size_text(d, x.shape()));
-    std::vector<std::size_t> idx(static_cast<std::size_t>(length));
-    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = static_cast<std::size_t>(from) + k;
     Shape out = x.shape();
-    out[d] = idx.size();
-    return take("narrow", x, d, std::move(idx), out);
+    out[d] = static_cast<std::size_t>(length);
+    return take("narrow", x, d, Picks::range(static_cast<std::size_t>(from), 1, out[d]), out);
 }
 
 Tensor slice(const Tensor& x, int dim, std::optional<std::int64_t> start, std::optional<std::int64_t> end, std::int64_t step) {
@@ -125,11 +156,10 @@ Tensor slice(const Tensor& x, int dim, std::optional<std::int64_t> start, std::o
         return std::clamp<std::int64_t>(v, 0, n);
     };
     const std::int64_t from = bound(start, 0), to = bound(end, n);
-    std::vector<std::size_t> idx;
-    for (std::int64_t k = from; k < to; k += step) idx.push_back(static_cast<std::size_t>(k));
+    const auto count = static_cast<std::size_t>(to > from ? (to - from + step - 1) / step : 0);
     Shape out = x.shape();
-    out[d] = idx.size();
-    return take("slice", x, d, std::move(idx), out);
+    out[d] = count;
+    return take("slice", x, d, Picks::range(static_cast<std::size_t>(from), static_cast<std::size_t>(step), count), out);
 }
 
 Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
@@ -138,7 +168,7 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
     auto idx = index_values("index_select", index, d, x.shape());
     Shape out = x.shape();
     out[d] = idx.size();
-    return take("index_select", x, d, std::move(idx), out);
+    return take("index_select", x, d, Picks::of(std::move(idx)), out);
 }
 
 Tensor take_rows(const Tensor& x, const Tensor& index) {
@@ -146,7 +176,7 @@ Tensor take_rows(const Tensor& x, const Tensor& index) {
     auto idx = index_values("take_rows", index, 0, x.shape());
     Shape out = index.shape();
     for (std::size_t d = 1; d < x.dim(); ++d) out.push_back(x.shape()[d]);
-    return take("take_rows", x, 0, std::move(idx), out);
+    return take("take_rows", x, 0, Picks::of(std::move(idx)), out);
 }
 
 namespace {
@@ -312,7 +342,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     if (condition.dtype() != Dtype::boolean)
         throw DtypeError("where: the condition must be bool, got " + describe(condition) + " (compare to get one: x > 0)");
-    auto [x, y] = detail::promoted(a, b);
+    Tensor x, y;
+    std::tie(x, y) = detail::promoted(a, b);
     const Shape xy = detail::broadcast_shapes("where", x.shape(), y.shape());
     const Shape out = detail::broadcast_shapes("where", condition.shape(), xy);
     // the condition broadcast to the result's shape

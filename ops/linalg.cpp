@@ -42,6 +42,51 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
         throw DtypeError(std::string(op) + ": expected floating-point operands, got " + describe(a) + " and " + describe(b));
 }
 
+// x (*, in) -> (*, out): one product over all leading rows, the arrays seen as matrices in place.
+Tensor linear_nd(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    const std::size_t in = weight.shape()[1], outs = weight.shape()[0];
+    if (x.shape()[x.dim() - 1] != in)
+        detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
+    const bool has_bias = bias.defined();
+    if (has_bias && (bias.dim() != 1 || bias.shape()[0] != outs))
+        detail::throw_shapes("linear", "bias must be (out) for weight (out, in)", bias.shape(), weight.shape());
+    Shape out(x.shape().begin(), x.shape().end() - 1);
+    out.push_back(outs);
+    std::vector<Tensor> operands{x, weight};
+    if (has_bias) operands.push_back(bias);
+    return apply("linear", std::move(operands),
+        [has_bias, out](Inputs in_) {
+            return visit_float(in_[0], [&](const auto& xv) -> Array {
+                using T = detail::value_t<decltype(xv)>;
+                const auto& w = get<T>(in_[1]);
+                const std::size_t k = w.shape()[1];
+                Values<T> y = gemm(detail::MatrixView<T>{xv.data(), k ? xv.size() / k : 0, k},
+                                   detail::MatrixView<T>{w.data(), w.shape()[0], k}, Trans::b, has_bias ? get<T>(in_[2]).data() : nullptr);
+                y.reshape(out);
+                return y;
+            });
+        },
+        [has_bias](const BackwardArgs& c) -> Grads {
+            // on (rows, ·) views: dx = G·W, dW = Gᵀ·x, db = Σ_rows G
+            return visit_float(c.grad, [&](const auto& g) -> Grads {
+                using T = detail::value_t<decltype(g)>;
+                const auto& xv = get<T>(c.in[0]);
+                const auto& w = get<T>(c.in[1]);
+                const std::size_t o = w.shape()[0], k = w.shape()[1], rows = o ? g.size() / o : 0;
+                const detail::MatrixView<T> gm{g.data(), rows, o}, xm{xv.data(), rows, k}, wm{w.data(), o, k};
+                Grads grads(has_bias ? 3 : 2);
+                if (c.needs[0]) {
+                    Values<T> dx = gemm(gm, wm, Trans::none);
+                    dx.reshape(xv.shape());
+                    grads[0] = Array(std::move(dx));
+                }
+                if (c.needs[1]) grads[1] = Array(gemm(gm, xm, Trans::a));
+                if (has_bias && c.needs[2]) grads[2] = detail::sum_to(c.grad, shape_of(c.in[2]));
+                return grads;
+            });
+        });
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -95,16 +140,11 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    check_operands("linear", x, weight);
+    if (bias.defined()) detail::require_floating("linear", bias);
     if (x.dim() == 0 || weight.dim() != 2)
         detail::throw_shapes("linear", "expected input (*, in) and weight (out, in)", x.shape(), weight.shape());
-    if (x.dim() != 2) {
-        // (*, in) -> (*, out) through one product over all leading rows
-        if (x.shape()[x.dim() - 1] != weight.shape()[1])
-            detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
-        Shape out(x.shape().begin(), x.shape().end() - 1);
-        out.push_back(weight.shape()[0]);
-        return reshape(linear(reshape(x, {-1, static_cast<std::int64_t>(weight.shape()[1])}), weight, bias), request(out));
-    }
+    if (x.dim() != 2) return linear_nd(x, weight, bias);
     if (x.shape()[1] != weight.shape()[1])
         detail::throw_shapes("linear", "input features differ from the weight's (out, in)", x.shape(), weight.shape());
     const bool has_bias = bias.defined();

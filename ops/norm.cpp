@@ -28,6 +28,56 @@ std::pair<double, double> moments(std::size_t count, At at, double eps, double* 
     return {mean, 1.0 / std::sqrt(sq / static_cast<double>(count) + eps)};
 }
 
+// Calls f(c, i) for every element i of an (N, C, L) array, c its channel, in memory order; the
+// loops are plain (a row of C channels when L = 1) so that the compiler vectorises them.
+template <class F>
+void for_each_element(std::size_t batch, std::size_t channels, std::size_t inner, F f) {
+    if (channels == 0 || inner == 0) return;  // empty: (2^40, 0, 5) must not loop 2^40 times
+    if (inner == 1) {
+        for (std::size_t n = 0; n < batch; ++n)
+            for (std::size_t c = 0; c < channels; ++c) f(c, n * channels + c);
+        return;
+    }
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t c = 0; c < channels; ++c)
+            for (std::size_t l = 0, at = (n * channels + c) * inner; l < inner; ++l) f(c, at + l);
+}
+
+// Mean and 1/sqrt(biased var + eps) of n contiguous values, accumulated in double.
+template <class T>
+std::pair<double, double> row_moments(const T* x, std::size_t n, double eps) {
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]);
+    const double mean = s / static_cast<double>(n);
+    double q = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>(x[i]) - mean;
+        q += d * d;
+    }
+    return {mean, 1.0 / std::sqrt(q / static_cast<double>(n) + eps)};
+}
+
+struct ChannelMoments {
+    std::vector<double> mean, var;  // per channel; var is biased
+};
+
+// Mean and biased variance of each channel of an (N, C, L) array, accumulated in double.
+template <class T>
+ChannelMoments channel_moments(const T* x, std::size_t batch, std::size_t channels, std::size_t inner) {
+    ChannelMoments m{std::vector<double>(channels, 0.0), std::vector<double>(channels, 0.0)};
+    const double count = static_cast<double>(batch * inner);
+    double* mean = m.mean.data();
+    double* var = m.var.data();
+    for_each_element(batch, channels, inner, [&](std::size_t c, std::size_t i) { mean[c] += static_cast<double>(x[i]); });
+    for (auto& v : m.mean) v /= count;
+    for_each_element(batch, channels, inner, [&](std::size_t c, std::size_t i) {
+        const double d = static_cast<double>(x[i]) - mean[c];
+        var[c] += d * d;
+    });
+    for (auto& v : m.var) v /= count;
+    return m;
+}
+
 void check_affine(const char* op, const Tensor& p, const Shape& want, const char* what, const Tensor& x) {
     if (p.defined() && p.shape() != want)
         throw ShapeError(std::string(op) + ": " + what + " " + shape_str(p.shape()) + " must be " + shape_str(want) +
@@ -38,9 +88,9 @@ void check_affine(const char* op, const Tensor& p, const Shape& want, const char
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
     detail::require_floating("layer_norm", x);
-    const std::size_t k = normalized_shape.size();
-    bool fits = k >= 1 && k <= x.dim();
-    for (std::size_t d = 0; fits && d < k; ++d) fits = x.shape()[x.dim() - k + d] == normalized_shape[d];
+    const std::size_t dims = normalized_shape.size();
+    bool fits = dims >= 1 && dims <= x.dim();
+    for (std::size_t d = 0; fits && d < dims; ++d) fits = x.shape()[x.dim() - dims + d] == normalized_shape[d];
     if (!fits)
         detail::throw_shapes("layer_norm", "the input must end in the normalized shape", x.shape(), normalized_shape);
     check_affine("layer_norm", weight, normalized_shape, "weight", x);
@@ -62,12 +112,13 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                 const std::size_t rows = n ? xv.size() / n : 0;
                 for (std::size_t r = 0; r < rows; ++r) {
                     const T* row = xv.data() + r * n;
-                    const auto [mean, rstd] = moments<T>(n, [&](std::size_t i) { return row[i]; }, eps);
+                    const auto [mean, rstd] = row_moments(row, n, eps);
+                    const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
                     T* out = y.data() + r * n;
-                    for (std::size_t i = 0; i < n; ++i) {
-                        const T h = static_cast<T>((static_cast<double>(row[i]) - mean) * rstd);
-                        out[i] = (w ? h * w[i] : h) + (b ? b[i] : T(0));
-                    }
+                    if (w && b)
+                        for (std::size_t i = 0; i < n; ++i) out[i] = (row[i] - m) * k * w[i] + b[i];
+                    else
+                        for (std::size_t i = 0; i < n; ++i) out[i] = ((row[i] - m) * k) * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
                 }
                 return y;
             });
@@ -79,28 +130,32 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                 const T* g = get<T>(c.grad).data();
                 const T* w = has_w ? get<T>(c.in[wi]).data() : nullptr;
                 Values<T> dx = Values<T>::from_shape(xv.shape());
-                std::vector<double> dw(has_w ? n : 0, 0.0), db(has_b ? n : 0, 0.0), h(n), dh(n);
+                std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(n), dh(n);
                 const std::size_t rows = n ? xv.size() / n : 0;
                 for (std::size_t r = 0; r < rows; ++r) {
                     const T* row = xv.data() + r * n;
                     const T* gr = g + r * n;
-                    const auto [mean, rstd] = moments<T>(n, [&](std::size_t i) { return row[i]; }, eps);
-                    double mdh = 0, mdhh = 0;
+                    const auto [mean, rstd] = row_moments(row, n, eps);
+                    const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
+                    double sdh = 0, sdhh = 0;
                     for (std::size_t i = 0; i < n; ++i) {
-                        h[i] = (static_cast<double>(row[i]) - mean) * rstd;
-                        dh[i] = static_cast<double>(gr[i]) * (w ? static_cast<double>(w[i]) : 1.0);
-                        mdh += dh[i], mdhh += dh[i] * h[i];
-                        if (has_w) dw[i] += static_cast<double>(gr[i]) * h[i];
-                        if (has_b) db[i] += static_cast<double>(gr[i]);
+                        h[i] = (row[i] - m) * k;
+                        dh[i] = w ? gr[i] * w[i] : gr[i];
+                        sdh += static_cast<double>(dh[i]), sdhh += static_cast<double>(dh[i] * h[i]);
                     }
-                    mdh /= static_cast<double>(n), mdhh /= static_cast<double>(n);
-                    for (std::size_t i = 0; i < n; ++i) dx.data()[r * n + i] = static_cast<T>(rstd * (dh[i] - mdh - h[i] * mdhh));
+                    if (has_w)
+                        for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
+                    if (has_b)
+                        for (std::size_t i = 0; i < n; ++i) db[i] += gr[i];
+                    const T mdh = static_cast<T>(sdh / static_cast<double>(n)), mdhh = static_cast<T>(sdhh / static_cast<double>(n));
+                    T* d = dx.data() + r * n;
+                    for (std::size_t i = 0; i < n; ++i) d[i] = k * (dh[i] - mdh - h[i] * mdhh);
                 }
                 Grads out(c.in.size());
                 if (c.needs[0]) out[0] = Array(std::move(dx));
-                auto as_values = [&](const std::vector<double>& v, const Array& like) {
+                auto as_values = [&](const std::vector<T>& v, const Array& like) {
                     Values<T> a = Values<T>::from_shape(shape_of(like));
-                    std::transform(v.begin(), v.end(), a.begin(), [](double e) { return static_cast<T>(e); });
+                    std::copy(v.begin(), v.end(), a.begin());
                     return Array(std::move(a));
                 };
                 if (has_w && c.needs[wi]) out[wi] = as_values(dw, c.in[wi]);
@@ -141,52 +196,67 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     if (has_w) operands.push_back(weight);
     if (has_b) operands.push_back(bias);
     const std::size_t wi = 1, bi = has_w ? 2 : 1;
-    // element j of channel c sits at (j / inner * channels + c) * inner + j % inner
-    auto at = [channels, inner](std::size_t c, std::size_t j) { return (j / inner * channels + c) * inner + j % inner; };
     Tensor y = apply("batch_norm", std::move(operands),
         [=](Inputs in) {
             return visit_float(in[0], [&](const auto& xv) -> Array {
                 using T = value_t<decltype(xv)>;
-                Values<T> out = Values<T>::from_shape(xv.shape());
+                const auto m = channel_moments(xv.data(), batch, channels, inner);
                 const T* w = has_w ? get<T>(in[wi]).data() : nullptr;
                 const T* b = has_b ? get<T>(in[bi]).data() : nullptr;
+                // y = x scale + shift per channel: scale = r w, shift = b - mean scale
+                std::vector<double> scale(channels), shift(channels);
                 for (std::size_t c = 0; c < channels; ++c) {
-                    const auto [mean, rstd] = moments<T>(count, [&](std::size_t j) { return xv.data()[at(c, j)]; }, eps);
-                    for (std::size_t j = 0; j < count; ++j) {
-                        const T h = static_cast<T>((static_cast<double>(xv.data()[at(c, j)]) - mean) * rstd);
-                        out.data()[at(c, j)] = (w ? h * w[c] : h) + (b ? b[c] : T(0));
-                    }
+                    const double r = 1 / std::sqrt(m.var[c] + eps);
+                    scale[c] = r * (w ? static_cast<double>(w[c]) : 1.0);
+                    shift[c] = (b ? static_cast<double>(b[c]) : 0.0) - m.mean[c] * scale[c];
                 }
+                Values<T> out = Values<T>::from_shape(xv.shape());
+                T* o = out.data();
+                const T* xp = xv.data();
+                const double* sc = scale.data();
+                const double* sh = shift.data();
+                for_each_element(batch, channels, inner, [&](std::size_t c, std::size_t i) { o[i] = static_cast<T>(static_cast<double>(xp[i]) * sc[c] + sh[c]); });
                 return out;
             });
         },
-        // per channel, as layer_norm's rows: dx = r (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)); dw = Σ g x̂; db = Σ g
+        // per channel: dx = r w (g - mean g - x̂ mean(g x̂)); dw = Σ g x̂; db = Σ g
         [=](const BackwardArgs& c) -> Grads {
             return visit_float(c.in[0], [&](const auto& xv) -> Grads {
                 using T = value_t<decltype(xv)>;
                 const T* g = get<T>(c.grad).data();
                 const T* w = has_w ? get<T>(c.in[wi]).data() : nullptr;
-                Values<T> dx = Values<T>::from_shape(xv.shape());
-                Values<T> dw = Values<T>::from_shape({channels}), db = Values<T>::from_shape({channels});
-                std::vector<double> h(count), dh(count);
+                const auto m = channel_moments(xv.data(), batch, channels, inner);
+                std::vector<double> r(channels), sg(channels, 0.0), sgh(channels, 0.0), k(channels), mg(channels), mgh(channels);
+                for (std::size_t ch = 0; ch < channels; ++ch) r[ch] = 1 / std::sqrt(m.var[ch] + eps);
+                const T* xp = xv.data();
+                const double* mean = m.mean.data();
+                double* s1 = sg.data();
+                double* s2 = sgh.data();
+                for_each_element(batch, channels, inner, [&](std::size_t ch, std::size_t i) {
+                    const double gi = static_cast<double>(g[i]);
+                    s1[ch] += gi, s2[ch] += gi * (static_cast<double>(xp[i]) - mean[ch]);
+                });
+                const double inv = 1.0 / static_cast<double>(count);
                 for (std::size_t ch = 0; ch < channels; ++ch) {
-                    const auto [mean, rstd] = moments<T>(count, [&](std::size_t j) { return xv.data()[at(ch, j)]; }, eps);
-                    const double wc = w ? static_cast<double>(w[ch]) : 1.0;
-                    double mdh = 0, mdhh = 0, sw = 0, sb = 0;
-                    for (std::size_t j = 0; j < count; ++j) {
-                        const double gj = static_cast<double>(g[at(ch, j)]);
-                        h[j] = (static_cast<double>(xv.data()[at(ch, j)]) - mean) * rstd;
-                        dh[j] = gj * wc;
-                        mdh += dh[j], mdhh += dh[j] * h[j], sw += gj * h[j], sb += gj;
-                    }
-                    mdh /= static_cast<double>(count), mdhh /= static_cast<double>(count);
-                    for (std::size_t j = 0; j < count; ++j) dx.data()[at(ch, j)] = static_cast<T>(rstd * (dh[j] - mdh - h[j] * mdhh));
-                    dw.data()[ch] = static_cast<T>(sw), db.data()[ch] = static_cast<T>(sb);
+                    sgh[ch] *= r[ch];
+                    k[ch] = r[ch] * (w ? static_cast<double>(w[ch]) : 1.0), mg[ch] = sg[ch] * inv, mgh[ch] = sgh[ch] * inv * r[ch];
                 }
+                // dx = k (g - mg - (x - mean) r mgh), with mgh already times r
+                Values<T> dx = Values<T>::from_shape(xv.shape());
+                T* d = dx.data();
+                const double *kp = k.data(), *mgp = mg.data(), *mghp = mgh.data();
+                for_each_element(batch, channels, inner, [&](std::size_t ch, std::size_t i) {
+                    d[i] = static_cast<T>(kp[ch] * (static_cast<double>(g[i]) - mgp[ch] - (static_cast<double>(xp[i]) - mean[ch]) * mghp[ch]));
+                });
                 Grads out(c.in.size());
                 if (c.needs[0]) out[0] = Array(std::move(dx));
-                if (has_w && c.needs[wi]) out[wi] = Array(std::move(dw));
-                if (has_b && c.needs[bi]) out[bi] = Array(std::move(db));
+                auto channel_values = [&](const std::vector<double>& v) {
+                    Values<T> a = Values<T>::from_shape({channels});
+                    std::transform(v.begin(), v.end(), a.begin(), [](double e) { return static_cast<T>(e); });
+                    return Array(std::move(a));
+                };
+                if (has_w && c.needs[wi]) out[wi] = channel_values(sgh);
+                if (has_b && c.needs[bi]) out[bi] = channel_values(sg);
                 return out;
             });
         });
@@ -194,20 +264,17 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     if (running_mean.defined() || running_var.defined()) {
         NoGradGuard no_grad;
         visit_float(x.array(), [&](const auto& xv) {
-            for (std::size_t c = 0; c < channels; ++c) {
-                double biased = 0;
-                const double mean = moments<value_t<decltype(xv)>>(count, [&](std::size_t j) { return xv.data()[at(c, j)]; }, 1.0, &biased).first;
-                const double unbiased = biased * static_cast<double>(count) / static_cast<double>(count - 1);
-                auto update = [&](Tensor& t, double v) {
-                    if (!t.defined()) return;
-                    visit_float(t.mutable_array(), [&](auto& a) {
-                        using S = value_t<decltype(a)>;
-                        a.data()[c] = static_cast<S>((1 - momentum) * static_cast<double>(a.data()[c]) + momentum * v);
-                    });
-                };
-                update(running_mean, mean);
-                update(running_var, unbiased);
-            }
+            const auto m = channel_moments(xv.data(), batch, channels, inner);
+            auto update = [&](Tensor& t, const std::vector<double>& v, double factor) {
+                if (!t.defined()) return;
+                visit_float(t.mutable_array(), [&](auto& a) {
+                    using S = value_t<decltype(a)>;
+                    for (std::size_t c = 0; c < channels; ++c)
+                        a.data()[c] = static_cast<S>((1 - momentum) * static_cast<double>(a.data()[c]) + momentum * v[c] * factor);
+                });
+            };
+            update(running_mean, m.mean, 1.0);
+            update(running_var, m.var, static_cast<double>(count) / static_cast<double>(count - 1));
         });
     }
     return y;

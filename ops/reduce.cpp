@@ -96,6 +96,34 @@ Tensor sum_axes(const char* name, const Tensor& x, std::vector<std::size_t> axes
         [keep, scale](const BackwardArgs& c) -> Grads { return make_grads(spread(c.grad, keep, shape_of(c.in[0]), scale)); });
 }
 
+// Σ (or the mean of) all elements of a floating tensor: the loss's reduction, kept to one pass and
+// a fill (per-op cost matters for small graphs: docs/performance.md)
+Tensor sum_all(const char* name, const Tensor& x, bool mean) {
+    return apply(name, {x},
+        [mean](Inputs in) {
+            return visit_float(in[0], [&](const auto& v) -> Array {
+                using T = value_t<decltype(v)>;
+                double acc = 0;
+                for (T e : v) acc += e;
+                if (mean) acc /= static_cast<double>(v.size());
+                return Values<T>(static_cast<T>(acc));
+            });
+        },
+        // d(sum) = g everywhere; d(mean) = g / count
+        [mean](const BackwardArgs& c) -> Grads {
+            return make_grads(visit_float(c.grad, [&](const auto& g) -> Array {
+                using T = value_t<decltype(g)>;
+                const Shape& shape = shape_of(c.in[0]);
+                double n = 1;
+                for (auto d : shape) n *= static_cast<double>(d);
+                const T value = mean ? static_cast<T>(*g.begin() / n) : *g.begin();
+                Values<T> out = Values<T>::from_shape(shape);
+                out.fill(value);
+                return out;
+            }));
+        });
+}
+
 // x with the axes moved last and merged into one: (kept..., m), so that a one-axis kernel reduces
 // several axes at once; `finish` reshapes the reduced result to the kept or dropped shape.
 Tensor merge_axes_last(const Tensor& x, const std::vector<std::size_t>& axes) {
@@ -291,8 +319,14 @@ Tensor logsumexp_axis(const Tensor& x, int axis, bool keepdims) {
 
 }  // namespace
 
-Tensor sum(const Tensor& x) { return sum_axes("sum", x, axis_set("sum", {}, x.shape(), true), false, false); }
-Tensor mean(const Tensor& x) { return sum_axes("mean", x, axis_set("mean", {}, x.shape(), true), false, true); }
+Tensor sum(const Tensor& x) {
+    if (x.is_floating_point()) return sum_all("sum", x, false);
+    return sum_axes("sum", x, axis_set("sum", {}, x.shape(), true), false, false);
+}
+Tensor mean(const Tensor& x) {
+    if (x.is_floating_point()) return sum_all("mean", x, true);
+    return sum_axes("mean", x, axis_set("mean", {}, x.shape(), true), false, true);
+}
 Tensor sum(const Tensor& x, int axis, bool keepdims) { return sum_axes("sum", x, axis_set("sum", {axis}, x.shape(), false), keepdims, false); }
 Tensor mean(const Tensor& x, int axis, bool keepdims) { return sum_axes("mean", x, axis_set("mean", {axis}, x.shape(), false), keepdims, true); }
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdims) {

@@ -136,11 +136,19 @@ Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
         if (n == 0) return y;
         const T* src = x.data();
         T* dst = y.data();
+        if (nd <= 1) {
+            std::copy_n(src, n, dst);
+            return y;
+        }
+        // row by row of the last output dimension (a plain copy when it is contiguous in x too)
+        const std::size_t inner = out[nd - 1], step = stride[nd - 1];
         Shape index(nd, 0);
         std::size_t offset = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            dst[i] = src[offset];
-            for (std::size_t d = nd; d-- > 0;) {  // next index, carrying from the last dimension
+        for (std::size_t i = 0; i < n; i += inner) {
+            if (step == 1) std::copy_n(src + offset, inner, dst + i);
+            else
+                for (std::size_t k = 0; k < inner; ++k) dst[i + k] = src[offset + k * step];
+            for (std::size_t d = nd - 1; d-- > 0;) {  // next row, carrying through the outer dimensions
                 offset += stride[d];
                 if (++index[d] < out[d]) break;
                 offset -= stride[d] * out[d];

@@ -49,7 +49,12 @@ void matrix_vector(const T* a, const T* b, T* c, std::size_t m, std::size_t n, s
 
 template <class T>
 Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t, const T* bias) {
-    const std::size_t ar = A.shape()[0], ac = A.shape()[1], br = B.shape()[0], bc = B.shape()[1];
+    return gemm(MatrixView<T>{A.data(), A.shape()[0], A.shape()[1]}, MatrixView<T>{B.data(), B.shape()[0], B.shape()[1]}, t, bias);
+}
+
+template <class T>
+Values<T> gemm(MatrixView<T> A, MatrixView<T> B, Trans t, const T* bias) {
+    const std::size_t ar = A.rows, ac = A.cols, br = B.rows, bc = B.cols;
     const std::size_t m = t == Trans::a ? ac : ar;
     const std::size_t k = t == Trans::a ? ar : ac;
     const std::size_t n = t == Trans::b ? br : bc;
@@ -78,13 +83,13 @@ Values<T> gemm(const Values<T>& A, const Values<T>& B, Trans t, const T* bias) {
     if (m == 1 || n == 1) {
         // a matrix-vector product: GEMV's call costs less than GEMM's
         if (bias) start_with_bias(0, m, 0, n);
-        matrix_vector(A.data(), B.data(), C.data(), m, n, k, lda, ldb, t, beta);
+        matrix_vector(A.data, B.data, C.data(), m, n, k, lda, ldb, t, beta);
         return C;
     }
     // Rows [m0, m1) and columns [n0, n1) of C, one single-threaded call.
     const auto block = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
-        const T* a = A.data() + (t == Trans::a ? m0 : m0 * lda);
-        const T* b = B.data() + (t == Trans::b ? n0 * ldb : n0);
+        const T* a = A.data + (t == Trans::a ? m0 : m0 * lda);
+        const T* b = B.data + (t == Trans::b ? n0 * ldb : n0);
         T* c = C.data() + m0 * n + n0;
         if (bias) start_with_bias(m0, m1, n0, n1);  // on the thread that computes the block, in its cache
         const auto M = static_cast<blasint>(m1 - m0), N = static_cast<blasint>(n1 - n0), K = static_cast<blasint>(k);
@@ -163,5 +168,7 @@ Array gemm(const Array& a, const Array& b, Trans t) {
 
 template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
 template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
+template Values<float> gemm(MatrixView<float>, MatrixView<float>, Trans, const float*);
+template Values<double> gemm(MatrixView<double>, MatrixView<double>, Trans, const double*);
 
 }  // namespace xgrad::detail

@@ -9,10 +9,21 @@ namespace xgrad::detail {
 /// Which operand of a product is transposed (a BLAS flag, never a copy).
 enum class Trans { none, a, b };
 
+/// A row-major matrix of `rows` x `cols` values at `data`: a 2-D view of any contiguous array,
+/// such as an (N, T, C) activation seen as (N·T, C).
+template <class T>
+struct MatrixView {
+    const T* data;
+    std::size_t rows, cols;
+};
+
 /// C = op(A)·op(B), plus `bias` (length n) added to every row when given, for row-major 2-D A
 /// and B whose shapes the caller has checked: (m, k)·(k, n) -> (m, n) after op.
 template <class T>
 Values<T> gemm(const Values<T>& a, const Values<T>& b, Trans t, const T* bias = nullptr);
+/// The same on matrix views.
+template <class T>
+Values<T> gemm(MatrixView<T> a, MatrixView<T> b, Trans t, const T* bias = nullptr);
 /// The same on arrays of one dtype.
 Array gemm(const Array& a, const Array& b, Trans t);
 
@@ -22,5 +33,7 @@ Array batched_gemm(const Array& a, const Array& b, Trans t);
 
 extern template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
 extern template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
+extern template Values<float> gemm(MatrixView<float>, MatrixView<float>, Trans, const float*);
+extern template Values<double> gemm(MatrixView<double>, MatrixView<double>, Trans, const double*);
 
 }  // namespace xgrad::detail
