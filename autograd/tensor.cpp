@@ -1,6 +1,7 @@
 #include "autograd/tensor.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -323,17 +324,18 @@ void print_values(std::ostream& os, const Values<T>& a) {
     }
     bool scientific = !integral && (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
     bool huge_int = integral && max_abs >= 1e8;
+    // snprintf, not a stream per element: a large tensor's width pass formats every element
     auto format = [&](T v) {
-        double d = static_cast<double>(v);
-        std::ostringstream s;
-        if constexpr (std::is_same_v<T, bool>) s << (v ? "True" : "False");
-        else if constexpr (exact) s << static_cast<std::int64_t>(v);
-        else if (std::isnan(d)) s << "nan";
-        else if (std::isinf(d)) s << (d > 0 ? "inf" : "-inf");
-        else if (huge_int || scientific) s << std::scientific << std::setprecision(4) << d;
-        else if (integral) s << std::fixed << std::setprecision(0) << d << '.';
-        else s << std::fixed << std::setprecision(4) << d;
-        return s.str();
+        const double d = static_cast<double>(v);
+        char buf[64];
+        if constexpr (std::is_same_v<T, bool>) return std::string(v ? "True" : "False");
+        else if constexpr (exact) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+        else if (std::isnan(d)) return std::string("nan");
+        else if (std::isinf(d)) return std::string(d > 0 ? "inf" : "-inf");
+        else if (huge_int || scientific) std::snprintf(buf, sizeof buf, "%.4e", d);
+        else if (integral) std::snprintf(buf, sizeof buf, "%.0f.", d);
+        else std::snprintf(buf, sizeof buf, "%.4f", d);
+        return std::string(buf);
     };
     std::size_t width = 0;
     for (T v : a) width = std::max(width, format(v).size());

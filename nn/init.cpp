@@ -8,8 +8,14 @@ namespace xgrad::nn::init {
 
 namespace {
 
+void require_floating(const Tensor& t) {
+    if (!t.is_floating_point())
+        throw DtypeError("init: fills floating-point tensors (parameters), got " + describe(t));
+}
+
 template <class Dist>
 void fill(Tensor& t, Dist dist) {
+    require_floating(t);
     visit_float(t.mutable_array(), [&](auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         detail::with_generator([&](std::mt19937_64& gen) {
@@ -33,6 +39,7 @@ void uniform_(Tensor& t, double low, double high) { fill(t, std::uniform_real_di
 void normal_(Tensor& t, double mean, double std) { fill(t, std::normal_distribution<double>(mean, std)); }
 
 void constant_(Tensor& t, double value) {
+    require_floating(t);
     visit_float(t.mutable_array(), [&](auto& a) { a.fill(static_cast<typename std::decay_t<decltype(a)>::value_type>(value)); });
 }
 

@@ -127,6 +127,11 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, int dim) {
     if (split_size < 0 || (split_size == 0 && n > 0))
         throw std::invalid_argument("split: split_size must be positive, got " + std::to_string(split_size) +
                                     " for dimension " + std::to_string(d) + " of shape " + shape_str(x.shape()));
+    // a piece is a tensor: an empty one 2^40 long must not become 2^40 pieces (a hang, not an answer)
+    const std::int64_t pieces = split_size ? (n + split_size - 1) / split_size : 0;
+    if (static_cast<std::size_t>(pieces) > std::max<std::size_t>(x.numel(), std::size_t{1} << 20))
+        throw std::invalid_argument("split: " + std::to_string(pieces) + " pieces of " + describe(x) + " along dimension " +
+                                    std::to_string(d) + " are more than it has elements (or 2^20)");
     std::vector<std::int64_t> sizes;
     for (std::int64_t at = 0; at < n; at += split_size) sizes.push_back(std::min(split_size, n - at));
     if (sizes.empty()) sizes.push_back(0);  // as PyTorch: one empty piece

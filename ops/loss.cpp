@@ -147,7 +147,8 @@ Tensor elementwise_loss(std::string name, const Tensor& input, const Tensor& tar
     if (!broadcast && input.shape() != target.shape())
         throw ShapeError(name + ": target " + shape_str(target.shape()) + " must have the input's shape " +
                          shape_str(input.shape()));
-    auto [x, t] = detail::promoted(input, target);
+    Tensor x, t;
+    std::tie(x, t) = detail::promoted(input, target);
     if (!x.is_floating_point()) x = x.to(Dtype::float32), t = t.to(Dtype::float32);
     if (x.shape() != t.shape()) {  // broadcast together, as PyTorch (which warns); gradients sum back
         const Shape both = detail::broadcast_shapes(name, x.shape(), t.shape());
@@ -195,7 +196,8 @@ namespace {
 // each in [0, C) or equal to ignore_index; the class weights as doubles (all 1 when undefined).
 struct ClassTargets {
     std::vector<std::int64_t> labels;
-    std::vector<double> weight;
+    std::vector<double> weight;  // empty: every class weighs 1
+    double weight_of(std::int64_t label) const { return weight.empty() ? 1.0 : weight[static_cast<std::size_t>(label)]; }
     std::size_t classes = 0, inner = 1;  // C, and Π d
 };
 
@@ -234,7 +236,7 @@ ClassTargets check_class_targets(const char* op, const Tensor& x, const Tensor& 
                                         " is out of range for " + std::to_string(t.classes) + " classes (ignore_index is " +
                                         std::to_string(ignore) + ")");
     }
-    t.weight = weight.defined() ? class_weights(op, weight, x) : std::vector<double>(t.classes, 1.0);
+    if (weight.defined()) t.weight = class_weights(op, weight, x);  // else all 1, never materialised
     return t;
 }
 
@@ -248,7 +250,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, NllLossOptions o
     // Σ w[y] over the counted samples: the mean's denominator
     double total_weight = 0;
     for (auto y : t.labels)
-        if (y != ignore) total_weight += t.weight[static_cast<std::size_t>(y)];
+        if (y != ignore) total_weight += t.weight_of(y);
     return apply("nll_loss", {log_probs},
         [t, label_shape, r, ignore, total_weight](Inputs in) {
             return visit_float(in[0], [&](const auto& x) -> Array {
@@ -260,7 +262,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, NllLossOptions o
                     const std::int64_t y = t.labels[i];
                     const std::size_t n = i / s, k = i % s;
                     const double l = y == ignore ? 0.0
-                                   : -t.weight[static_cast<std::size_t>(y)] * static_cast<double>(x.data()[(n * c + static_cast<std::size_t>(y)) * s + k]);
+                                   : -t.weight_of(y) * static_cast<double>(x.data()[(n * c + static_cast<std::size_t>(y)) * s + k]);
                     per.data()[i] = static_cast<T>(l);
                     sum += l;
                 }
@@ -281,7 +283,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, NllLossOptions o
                                     : r == Reduction::sum  ? static_cast<double>(g.data()[0])
                                                            : static_cast<double>(g.data()[0]) / total_weight;
                     const std::size_t n = i / s, k = i % s;
-                    dx.data()[(n * c + static_cast<std::size_t>(y)) * s + k] = static_cast<T>(-t.weight[static_cast<std::size_t>(y)] * up);
+                    dx.data()[(n * c + static_cast<std::size_t>(y)) * s + k] = static_cast<T>(-t.weight_of(y) * up);
                 }
                 return dx;
             }));
@@ -315,6 +317,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
     if (logits.dim() < 2 || logits.shape()[1] == 0)
         throw ShapeError("cross_entropy: expected logits (N, C) or (N, C, d1, ...) with at least one class, got " +
                          shape_str(logits.shape()));
+    detail::require_floating("cross_entropy", logits);
     const double eps = o.label_smoothing;
     const auto classes = static_cast<double>(logits.shape()[1]);
     if (target.is_floating_point()) {
@@ -346,7 +349,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
     if (o.reduction == Reduction::mean) {
         double total = 0;
         for (auto y : ct.labels)
-            if (y != o.ignore_index) total += ct.weight[static_cast<std::size_t>(y)];
+            if (y != o.ignore_index) total += ct.weight_of(y);
         term = sum(smooth) / total;
     } else {
         term = reduce(smooth, o.reduction);

@@ -51,7 +51,9 @@ Tensor multinomial(const Tensor& probs, std::size_t num_samples, bool replacemen
                                         std::to_string(positive) + " categories of non-zero weight");
     }
     Shape shape = probs.dim() == 1 ? Shape{num_samples} : Shape{rows, num_samples};
+    checked_numel("multinomial", shape);
     Values<std::int64_t> out = Values<std::int64_t>::from_shape(shape);
+    if (out.size() == 0) return Tensor(std::move(out));  // (the weights of no row may be any width)
     detail::with_generator([&](std::mt19937_64& gen) {
         std::uniform_real_distribution<double> u(0.0, 1.0);
         std::vector<double> row(c);

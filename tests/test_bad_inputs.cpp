@@ -135,6 +135,10 @@ std::vector<BadInput> bad_inputs() {
         {"BatchNorm1d channels", [] { nn::BatchNorm1d(3)(f32({2, 4})); }, {"BatchNorm1d(3", "(2, 4)"}},
         {"BatchNorm1d momentum 2", [] { nn::BatchNorm1d(3, {.momentum = 2}); }, {"BatchNorm1d", "momentum", "2"}},
         {"Dropout p 2", [] { nn::Dropout(2); }, {"Dropout", "p", "2"}},
+        {"init of an int64 tensor", [] { Tensor t = i64({2, 2}); nn::init::normal_(t); }, {"init", "floating-point", "int64 (2, 2)"}},
+        {"linear of int64", [] { linear(i64({2, 2}), i64({2, 2})); }, {"linear", "floating-point", "int64 (2, 2)"}},
+        {"prelu of bool", [] { prelu(b8({2, 2}), f32({1})); }, {"prelu", "floating-point", "bool (2, 2)"}},
+        {"cross_entropy of int64 logits", [] { cross_entropy(i64({2, 3}), f32({2, 3})); }, {"cross_entropy", "floating-point", "int64 (2, 3)"}},
         {"ModuleList forward", [] { nn::ModuleList()(f32({1})); }, {"ModuleList", "forward"}},
         // shape
         {"reshape 6 elements to (4,2)", [] { reshape(f32({2, 3}), {4, 2}); }, {"reshape", "(2, 3)", "(4, 2)"}},

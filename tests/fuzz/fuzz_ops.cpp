@@ -4,6 +4,7 @@
 // broken invariant (a bare std::logic_error) or a pointwise value unlike libm's aborts.
 //   instruction: opcode byte, then its argument bytes (missing bytes read as 0)
 #include <cmath>
+#include <cstdio>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -71,14 +72,32 @@ bool small_result(const Tensor& a, const Tensor& b) {
 bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
 // A pointwise op's values against the scalar libm formula, element by element.
+// (Integer and bool inputs compute in float32: no libm oracle for those.)
 template <class F>
 void check_pointwise(const Tensor& x, const Tensor& y, F f) {
+    if (!x.is_floating_point()) return;
     if (y.shape() != x.shape() || y.dtype() != x.dtype()) __builtin_trap();
     visit_float(x.array(), [&](const auto& xv) {
         using T = typename std::decay_t<decltype(xv)>::value_type;
         const auto& yv = y.data<T>();
         for (std::size_t i = 0; i < xv.size(); ++i)
             if (!same(static_cast<double>(yv.data()[i]), static_cast<double>(f(xv.data()[i])))) __builtin_trap();
+    });
+}
+
+// The same within one unit in the last place of the reference, computed in double: for functions
+// xgrad computes itself rather than through libm's float version (tanh).
+template <class F>
+void check_pointwise_ulp(const Tensor& x, const Tensor& y, F f) {
+    if (!x.is_floating_point()) return;
+    if (y.shape() != x.shape() || y.dtype() != x.dtype()) __builtin_trap();
+    visit_float(x.array(), [&](const auto& xv) {
+        using T = typename std::decay_t<decltype(xv)>::value_type;
+        const auto& yv = y.data<T>();
+        for (std::size_t i = 0; i < xv.size(); ++i) {
+            const T want = static_cast<T>(f(static_cast<double>(xv.data()[i]))), got = yv.data()[i];
+            if (!same(got, want) && !(std::abs(got - want) <= std::abs(want) * std::numeric_limits<T>::epsilon())) __builtin_trap();
+        }
     });
 }
 
@@ -89,11 +108,12 @@ void run(Program& prog, std::vector<Tensor>& stack) {
         if (stack.size() < 8) stack.push_back(std::move(t));
         else stack[stack.size() - 1] = std::move(t);
     };
-    const std::uint8_t op = prog.byte() % 11;
+    const std::uint8_t op = prog.byte() % 15;
     switch (op) {
     case 0: {  // factory
         const std::uint8_t kind = prog.byte(), flags = prog.byte();
-        TensorOptions o{.dtype = flags & 1 ? float64 : float32, .requires_grad = (flags & 2) != 0};
+        constexpr Dtype dtypes[] = {float32, float64, int64, boolean};
+        TensorOptions o{.dtype = dtypes[flags & 3], .requires_grad = (flags & 4) != 0};
         Shape shape;
         for (std::uint8_t r = prog.byte() % 5; r > 0; --r) shape.push_back(prog.pick(extents));
         if (kind % 6 == 5) {  // arange with special bounds
@@ -109,6 +129,7 @@ void run(Program& prog, std::vector<Tensor>& stack) {
         case 1: push(Tensor::ones(shape, o)); break;
         case 2: push(Tensor::full(shape, prog.pick(specials), o)); break;
         case 3: push(Tensor::randn(shape, o)); break;
+        case 4: push(Tensor::randint(-3, static_cast<std::int8_t>(prog.byte()), shape, o)); break;
         default: push(Tensor::rand(shape, o)); break;
         }
         return;
@@ -120,7 +141,7 @@ void run(Program& prog, std::vector<Tensor>& stack) {
         case 0: push(identity(x)); break;
         case 1: push(step(x)); break;
         case 2: push(sigmoid(x)); break;
-        case 3: { Tensor y = tanh(x); check_pointwise(x, y, [](auto v) { return std::tanh(v); }); push(y); break; }
+        case 3: { Tensor y = tanh(x); check_pointwise_ulp(x, y, [](double v) { return std::tanh(v); }); push(y); break; }
         case 4: push(relu(x)); break;
         case 5: push(leaky_relu(x, prog.pick(specials))); break;
         case 6: push(elu(x, prog.pick(specials))); break;
@@ -229,12 +250,97 @@ void run(Program& prog, std::vector<Tensor>& stack) {
         const Tensor x = operand();
         if (!x.defined()) return;
         const std::uint8_t kind = prog.byte();
-        push(kind & 1 ? x.to(kind & 2 ? float64 : float32) : x.detach());
+        constexpr Dtype dtypes[] = {float32, float64, int64, boolean};
+        push(kind & 1 ? x.to(dtypes[(kind >> 1) & 3]) : x.detach());
+        return;
+    }
+    case 11: {  // the newer elementwise ops, any dtype
+        const Tensor a = operand(), b = operand();
+        if (!small_result(a, b)) return;
+        switch (prog.byte() % 16) {
+        case 0: push(a == b); break;
+        case 1: push(a < b); break;
+        case 2: push(logical_and(a, b)); break;
+        case 3: push(logical_not(a)); break;
+        case 4: push(maximum(a, b)); break;
+        case 5: push(minimum(a, b)); break;
+        case 6: push(clamp(a, prog.pick(specials), prog.pick(specials))); break;
+        case 7: push(pow(a, b)); break;
+        case 8: push(where(a, b, operand())); break;
+        case 9: push(sign(a)); break;
+        case 10: { Tensor y = sin(a); check_pointwise(a, y, [](auto v) { return std::sin(v); }); push(y); break; }
+        case 11: { Tensor y = log1p(a); check_pointwise(a, y, [](auto v) { return std::log1p(v); }); push(y); break; }
+        case 12: push(square(a)); break;
+        case 13: push(rsqrt(a)); break;
+        case 14: push(a & b); break;
+        default: push(masked_fill(a, b, prog.pick(specials))); break;
+        }
+        return;
+    }
+    case 12: {  // indexing with indices and masks from the input
+        const Tensor x = operand(), i = operand();
+        // an index of n entries into rows of x copies up to n · numel(x) elements: legitimate, only
+        // slow under the fuzzer's instrumentation beyond a few million
+        if (x.defined() && i.defined() && static_cast<double>(x.numel()) * static_cast<double>(std::max<std::size_t>(i.numel(), 1)) > (1 << 22)) return;
+        const int dim = static_cast<std::int8_t>(prog.byte());
+        const std::int64_t k = static_cast<std::int8_t>(prog.byte()), n = static_cast<std::int8_t>(prog.byte());
+        switch (prog.byte() % 11) {
+        case 0: push(select(x, dim, k)); break;
+        case 1: push(narrow(x, dim, k, n)); break;
+        case 2: push(slice(x, dim, k, n, static_cast<std::int8_t>(prog.byte()))); break;
+        case 3: push(index_select(x, dim, i)); break;
+        case 4: push(take_rows(x, i)); break;
+        case 5: push(gather(x, dim, i)); break;
+        case 6: push(scatter_add(x, dim, i, operand())); break;
+        case 7: push(one_hot(i, n)); break;
+        case 8: push(index(x, {k, Slice(n, std::nullopt, 1 + (prog.byte() & 3))})); break;
+        case 9: push(index(x, {ellipsis, newaxis, i})); break;
+        default: push(multinomial(x, static_cast<std::size_t>(n & 15), (prog.byte() & 1) != 0)); break;
+        }
+        return;
+    }
+    case 13: {  // joining and shapes
+        const Tensor x = operand(), y = operand();
+        const int dim = static_cast<std::int8_t>(prog.byte());
+        const std::int64_t n = static_cast<std::int8_t>(prog.byte());
+        if (!small_result(x, y)) return;
+        switch (prog.byte() % 10) {
+        case 0: push(cat({x, y}, dim)); break;
+        case 1: push(xgrad::stack({x, y}, dim)); break;
+        case 2: { auto parts = split(x, n, dim); if (!parts.empty()) push(parts.back()); break; }
+        case 3: { auto parts = chunk(x, n, dim); if (!parts.empty()) push(parts.front()); break; }
+        case 4: push(unsqueeze(x, dim)); break;
+        case 5: push(squeeze(x, dim)); break;
+        case 6: push(permute(x, {dim, static_cast<std::int8_t>(prog.byte())})); break;
+        case 7: push(expand(x, {n, -1})); break;
+        case 8: push(repeat(x, {static_cast<std::size_t>(n & 3), static_cast<std::size_t>(prog.byte() & 3)})); break;
+        default: push(bmm(x, y)); break;
+        }
+        return;
+    }
+    case 14: {  // the newer reductions and normalizations
+        const Tensor x = operand();
+        const int axis = static_cast<std::int8_t>(prog.byte());
+        const bool keep = prog.byte() & 1;
+        switch (prog.byte() % 12) {
+        case 0: push(sum(x, {axis, static_cast<std::int8_t>(prog.byte())}, keep)); break;
+        case 1: push(min(x, axis, keep)); break;
+        case 2: push(prod(x, axis, keep)); break;
+        case 3: push(var(x, {axis}, prog.pick(specials), keep)); break;
+        case 4: push(logsumexp(x, axis, keep)); break;
+        case 5: push(argmin(x, axis, keep)); break;
+        case 6: push(cumsum(x, axis)); break;
+        case 7: push(norm(x, prog.pick(specials), {axis}, keep)); break;
+        case 8: push(layer_norm(x, {static_cast<std::size_t>(prog.byte() & 7)})); break;
+        case 9: push(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true)); break;
+        case 10: push(dropout(x, prog.pick(specials), true)); break;
+        default: push(nn::cross_entropy(x, operand(), {.label_smoothing = 0.1, .ignore_index = static_cast<std::int8_t>(prog.byte())})); break;
+        }
         return;
     }
     default: {  // an in-place change after forward: backward must refuse, not use the new values
         Tensor x = operand();
-        if (!x.defined() || x.numel() == 0) return;
+        if (!x.defined() || x.numel() == 0 || !x.is_floating_point()) return;
         visit_float(x.mutable_array(), [](auto& v) { v.data()[0] += 1; });
         return;
     }
@@ -253,7 +359,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } catch (const std::out_of_range&) {
         } catch (const std::runtime_error&) {
         } catch (const std::bad_alloc&) {      // OutOfMemory names the op
-        } catch (const std::logic_error&) {  // a broken invariant: a bug in xgrad
+        } catch (const std::logic_error& e) {  // a broken invariant: a bug in xgrad
+            std::fprintf(stderr, "broken invariant: %s\n", e.what());
             __builtin_trap();
         }
     }
