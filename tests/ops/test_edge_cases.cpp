@@ -1,0 +1,37 @@
+// Regression tests for what fuzz_ops found in the tensor-program ops: integer inputs reaching float
+// kernels, allocations and loops that scaled with an empty tensor's extent, undefined conversions.
+#include "helpers.hpp"
+
+using namespace xgrad;
+
+namespace {
+constexpr std::size_t huge = std::size_t{1} << 40;
+Tensor ints(std::vector<std::int64_t> v) { return Tensor::from(v, {v.size()}); }
+}  // namespace
+
+TEST_CASE("softmax and log_softmax of an int64 tensor compute in float32, as the other activations", "[ops][edge]") {
+    const Tensor x = ints({1, 2, 3});
+    const Tensor y = softmax(x, 0);
+    CHECK(y.dtype() == float32);
+    CHECK_VALUES(y, test::values(softmax(Tensor::from({1, 2, 3}, {3}), 0)));
+    CHECK(log_softmax(x.to(boolean), 0).dtype() == float32);
+}
+
+TEST_CASE("empty tensors many entries long cost nothing per entry", "[ops][edge]") {
+    // each of these allocated or looped once per entry of the long dimension
+    const Tensor wide = Tensor::zeros({0, huge});
+    CHECK(narrow(wide, 1, 0, static_cast<std::int64_t>(huge / 2)).shape() == Shape{0, huge / 2});
+    CHECK(slice(wide, 1, 1, std::nullopt, 3).shape() == Shape{0, (huge - 1 + 2) / 3});
+    CHECK(multinomial(wide, 3, true).shape() == Shape{0, 3});
+    CHECK(std::isnan(cross_entropy(wide, Tensor::from(std::vector<std::int64_t>{}, {0})).item()));  // the mean of nothing
+    CHECK(batch_norm(Tensor::zeros({huge, 0, 5}), Tensor(), Tensor(), Tensor(), Tensor(), true).numel() == 0);
+    CHECK_THROWS_WITH(split(wide, 1, 1), Catch::Contains("pieces"));
+}
+
+TEST_CASE("clamp of int64 by bounds beyond int64 saturates them", "[ops][edge]") {
+    const Tensor x = ints({5, -3, std::numeric_limits<std::int64_t>::max()});
+    const Tensor y = clamp(x, -1e300, 1e300);
+    CHECK(y.dtype() == int64);
+    CHECK((y.data<std::int64_t>() == x.data<std::int64_t>()));
+    CHECK((clamp(x, 0, 4).data<std::int64_t>() == xt::xarray<std::int64_t>{4, 0, 4}));
+}
