@@ -110,7 +110,9 @@ Array broadcast_values(const Array& a, const Array& b, const Shape& out, F f) {
 /// An int64 or bool operand is converted to float32 first (floating()).
 template <class F, class D>
 Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
-    return apply_owning(std::move(name), {floating(x)},
+    // x itself when floating: floating(x) would cost a handle copy (two atomic operations) per op
+    if (!x.is_floating_point()) return pointwise(std::move(name), floating(x), f, d);
+    return apply_owning(std::move(name), {x},
         [f](Inputs in) {
             return visit_float(in[0], [&](const auto& v) -> Array {
                 using A = std::decay_t<decltype(v)>;
