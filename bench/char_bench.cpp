@@ -74,7 +74,13 @@ int main(int argc, char** argv) {
     std::printf("%-38s %12s %12s %10s   %s\n", "step (zero_grad, forward, loss, backward, optimizer)", "xgrad", "libtorch",
                 "ratio", "first loss (xgrad vs libtorch)");
     // the same fixed batch for both: 32 contexts (MLP) or 32 words (transformer) of the word list
-    const auto split = words::load(words::default_path, 42);
+    words::Split split;
+    try {
+        split = words::load(words::default_path, 42);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "char_bench: %s\n", e.what());
+        return 2;
+    }
     const Tensor pick = Tensor::arange(32, {.dtype = int64});
     {
         manual_seed(1);

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks a training step of xgrad against libtorch (Debian's libtorch-dev, installed here)
 # and against the GEMM limit (raw cblas_sgemm for the step's matrix products), float32, 1 and 2
-# threads, and prints one table (bench/step_bench.cpp). Not part of the tests: machines are noisy.
+# threads, and prints one table (bench/step_bench.cpp), then the character models' steps against their
+# libtorch twins (bench/char_bench.cpp). Not part of the tests: machines are noisy.
 #   usage: scripts/bench.sh [step_bench flags: --seconds 1 --threads 1,2 --configs a,b,c,d]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh libtorch-dev time
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DXGRAD_BENCH_TORCH=ON -DXGRAD_BUILD_TESTS=OFF \
     -DXGRAD_BUILD_EXAMPLES=ON > /dev/null
-cmake --build build/bench -j "${XGRAD_JOBS:-2}" --target step_bench fashion_mnist torch_fashion_mnist
+cmake --build build/bench -j "${XGRAD_JOBS:-2}" --target step_bench char_bench fashion_mnist torch_fashion_mnist
 # Let OpenBLAS choose its kernel for this CPU, as it does on a user's machine: some machines force
 # one through OPENBLAS_CORETYPE (ours force Haswell, half the AVX-512 kernel's speed). The table
 # names the kernel in use. XGRAD_KEEP_CORETYPE=1 keeps a forced one.
@@ -16,6 +17,9 @@ cmake --build build/bench -j "${XGRAD_JOBS:-2}" --target step_bench fashion_mnis
 unset OPENBLAS_NUM_THREADS  # the benchmark sets 1 and 2 threads itself
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 build/bench/bench/step_bench "$@"
+echo
+bash scripts/setup.sh wamerican > /dev/null  # the character models' word list
+build/bench/bench/char_bench  # the character models' training steps (docs/performance.md)
 
 # Whole Fashion-MNIST runs with the main job's defaults (10 epochs, SGD lr 0.1 momentum 0.9,
 # cosine, batch 128), each library at its default thread count: wall time of the whole process
