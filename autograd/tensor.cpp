@@ -23,11 +23,18 @@ Tensor filled(std::string_view op, const Shape& shape, TensorOptions options, Fi
     return Tensor(std::move(a), options.requires_grad);
 }
 
-// A double as an element of T: non-zero is true, as PyTorch converts Python numbers.
+// A double as an element of T: non-zero is true, as PyTorch converts Python numbers; an int64
+// element must be representable (NaN, ±inf and 1e300 throw std::invalid_argument).
 template <class T>
 T element_from(double v) {
-    if constexpr (std::is_same_v<T, bool>) return v != 0;
-    else return static_cast<T>(v);
+    if constexpr (std::is_same_v<T, bool>) {
+        return v != 0;
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+        if (!(std::abs(v) < 0x1p63)) throw std::invalid_argument(number_str(v) + " is not an int64 value");
+        return static_cast<T>(v);
+    } else {
+        return static_cast<T>(v);
+    }
 }
 
 Tensor full_of(std::string_view op, const Shape& shape, double value, TensorOptions options) {

@@ -116,6 +116,7 @@ Tensor take(std::string name, const Tensor& x, std::size_t axis, Picks idx, Shap
     Shape taken = x.shape();
     taken[axis] = idx.size();
     checked_numel(name, taken);
+    checked_numel(name, out_shape);  // an empty (2^32, 0) index into (5, 2^32) rows overflows xtensor's strides
     return apply(std::move(name), {x},
         [axis, idx, out_shape](Inputs in) { return reshaped(take_axis(in[0], axis, idx), out_shape); },
         // the gradient lands back on the entries taken, repeated ones adding up

@@ -26,6 +26,15 @@ TEST_CASE("empty tensors many entries long cost nothing per entry", "[ops][edge]
     CHECK(std::isnan(cross_entropy(wide, Tensor::from(std::vector<std::int64_t>{}, {0})).item()));  // the mean of nothing
     CHECK(batch_norm(Tensor::zeros({huge, 0, 5}), Tensor(), Tensor(), Tensor(), Tensor(), true).numel() == 0);
     CHECK_THROWS_WITH(split(wide, 1, 1), Catch::Contains("pieces"));
+    // an empty index of 2^40 rows into rows 2^40 long: the result's strides would overflow
+    CHECK_THROWS_AS(take_rows(Tensor::zeros({3, huge, 0}), Tensor::zeros({huge, 0}, {.dtype = int64})), ShapeError);
+}
+
+TEST_CASE("int64 factories refuse values int64 cannot hold", "[ops][edge]") {
+    // arange and from converted 3.4e38 to int64 (undefined behaviour)
+    CHECK_THROWS_WITH(Tensor::arange(0, 3.4e38, 1e38, {.dtype = int64}), Catch::Contains("is not an int64 value"));
+    CHECK_THROWS_WITH(Tensor::from({1.0, NAN}, {2}, {.dtype = int64}), Catch::Contains("nan is not an int64 value"));
+    CHECK((Tensor::from({-2.5, 7.9}, {2}, {.dtype = int64}).data<std::int64_t>() == xt::xarray<std::int64_t>{-2, 7}));
 }
 
 TEST_CASE("clamp of int64 by bounds beyond int64 saturates them", "[ops][edge]") {
