@@ -56,7 +56,10 @@ Tensor from_values(const Values& values, const Shape& shape, TensorOptions optio
     return dispatch_any(options.dtype, [&](auto zero) {
         using T = decltype(zero);
         return filled<T>("Tensor::from", shape, options, [&](auto& a) {
-            std::transform(values.begin(), values.end(), a.begin(), [](auto v) { return element_from<T>(static_cast<double>(v)); });
+            if constexpr (std::is_same_v<T, typename Values::value_type>)  // exact: int64 beyond 2^53 too
+                std::copy(values.begin(), values.end(), a.begin());
+            else
+                std::transform(values.begin(), values.end(), a.begin(), [](auto v) { return element_from<T>(static_cast<double>(v)); });
         });
     });
 }
@@ -145,12 +148,7 @@ Tensor Tensor::from(const std::vector<float>& values, const Shape& shape, Tensor
     return from_values(values, shape, options);
 }
 Tensor Tensor::from(const std::vector<std::int64_t>& values, const Shape& shape, TensorOptions options) {
-    const std::size_t n = checked_numel("Tensor::from", shape);
-    if (n != values.size())
-        throw ShapeError("Tensor::from: " + std::to_string(values.size()) + " values do not fill shape " +
-                         shape_str(shape) + " (" + std::to_string(n) + " elements)");
-    if (options.dtype != Dtype::int64) return from_values(values, shape, options);  // through double, as a cast
-    return filled<std::int64_t>("Tensor::from", shape, options, [&](auto& a) { std::copy(values.begin(), values.end(), a.begin()); });
+    return from_values(values, shape, options);
 }
 
 Tensor Tensor::randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {

@@ -67,29 +67,32 @@ Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs) 
 template <class T, class G>
 Values<T> sum_into(const G& g, const Shape& from, const Shape& shape, const Shape& stride) {
     const std::size_t nd = from.size();
-    {
-        Values<T> out = xt::zeros<T>(shape);
-        const T* src = g.data();
-        T* dst = out.data();
-        const std::size_t inner = nd ? from[nd - 1] : 1, inner_stride = nd ? stride[nd - 1] : 0;
-        Shape index(nd, 0);
-        for (std::size_t i = 0, n = g.size(); i < n; i += inner) {
-            std::size_t base = 0;
-            for (std::size_t d = 0; d + 1 < nd; ++d) base += index[d] * stride[d];
-            if (inner_stride == 1) {  // the common case (a bias's gradient): one vectorised row add
-                T* __restrict row = dst + base;
-                const T* __restrict in = src + i;
-                for (std::size_t k = 0; k < inner; ++k) row[k] += in[k];
-            } else {
-                for (std::size_t k = 0; k < inner; ++k) dst[base + k * inner_stride] += src[i + k];
-            }
-            for (std::size_t d = nd - 1; d-- > 0;) {  // next row: carry through the outer axes
-                if (++index[d] < from[d]) break;
-                index[d] = 0;
-            }
+    Values<T> out = xt::zeros<T>(shape);
+    const T* src = g.data();
+    T* dst = out.data();
+    const std::size_t inner = nd ? from[nd - 1] : 1, inner_stride = nd ? stride[nd - 1] : 0;
+    Shape index(nd, 0);
+    for (std::size_t i = 0, n = g.size(); i < n; i += inner) {
+        std::size_t base = 0;
+        for (std::size_t d = 0; d + 1 < nd; ++d) base += index[d] * stride[d];
+        if (inner_stride == 1) {  // the common case (a bias's gradient): one vectorised row add
+            T* __restrict row = dst + base;
+            const T* __restrict in = src + i;
+            for (std::size_t k = 0; k < inner; ++k) row[k] += in[k];
+        } else {
+            for (std::size_t k = 0; k < inner; ++k) dst[base + k * inner_stride] += src[i + k];
         }
-        return out;
+        for (std::size_t d = nd - 1; d-- > 0;) {  // next row: carry through the outer axes
+            if (++index[d] < from[d]) break;
+            index[d] = 0;
+        }
     }
+    return out;
+}
+
+Array reshaped(Array a, const Shape& shape) {
+    visit_any(a, [&](auto& v) { v.reshape(shape); });
+    return a;
 }
 
 Array sum_to(Array&& grad, const Shape& shape) {
@@ -102,13 +105,7 @@ Array sum_to(const Array& grad, const Shape& shape) {
     if (from == shape) return grad;
     // One pass over the gradient: element i adds into the target element whose index drops the
     // leading axes and pins broadcast (extent-1) axes at 0, i.e. target strides of 0 there.
-    const std::size_t nd = from.size(), lead = nd - shape.size();
-    Shape stride(nd, 0);  // inline storage up to 4 dimensions: no allocation
-    for (std::size_t d = nd, s = 1; d-- > lead;) {
-        const std::size_t extent = shape[d - lead];
-        stride[d] = extent == 1 ? 0 : s;
-        s *= extent;
-    }
+    const Shape stride = broadcast_strides(shape, from.size());
     return visit_any(grad, [&](const auto& g) -> Array {
         using T = value_t<decltype(g)>;
         if constexpr (std::is_same_v<T, bool>) {

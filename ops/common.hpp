@@ -41,6 +41,9 @@ Array sum_to(Array&& grad, const Shape& shape);
 /// Axis in [0, ndim) from one in [-ndim, ndim); throws std::invalid_argument naming `op` and shape.
 std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
 
+/// `a` with the same values in `shape` (as many elements): its buffer is kept, never copied.
+Array reshaped(Array a, const Shape& shape);
+
 /// Same shape with `axis` kept as an extent of 1.
 Shape keepdims_shape(const Shape& shape, std::size_t axis);
 

@@ -8,6 +8,7 @@
 
 namespace xgrad {
 
+using detail::reshaped;
 using detail::split_axis;
 using detail::value_t;
 
@@ -104,11 +105,6 @@ Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, cons
             }
         return out;
     });
-}
-
-Array reshaped(Array a, const Shape& shape) {
-    visit_any(a, [&](auto& v) { v.reshape(shape); });
-    return a;
 }
 
 // The entries idx along `axis`, reshaped to `out_shape`; recorded with its gradient.

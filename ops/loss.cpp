@@ -195,7 +195,7 @@ namespace {
 // Logits or log-probabilities (N, C, d...) and int64 labels (N, d...): the labels, flattened,
 // each in [0, C) or equal to ignore_index; the class weights as doubles (all 1 when undefined).
 struct ClassTargets {
-    std::vector<std::int64_t> labels;
+    Labels labels;
     std::vector<double> weight;  // empty: every class weighs 1
     double weight_of(std::int64_t label) const { return weight.empty() ? 1.0 : weight[static_cast<std::size_t>(label)]; }
     std::size_t classes = 0, inner = 1;  // C, and Π d
@@ -334,10 +334,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
     }
     const ClassTargets ct = check_class_targets("cross_entropy", logits, target, o.ignore_index, o.weight);
     const bool ignored = std::find(ct.labels.begin(), ct.labels.end(), o.ignore_index) != ct.labels.end();
-    if (logits.dim() == 2 && !o.weight.defined() && !ignored) {  // the fused kernel
-        const Labels labels(ct.labels.begin(), ct.labels.end());
-        return cross_entropy_impl(logits, nullptr, &labels, o);
-    }
+    if (logits.dim() == 2 && !o.weight.defined() && !ignored) return cross_entropy_impl(logits, nullptr, &ct.labels, o);  // the fused kernel
     const Tensor lp = log_softmax(logits, 1);
     const Tensor nll = nll_loss(lp, target, {.reduction = o.reduction, .ignore_index = o.ignore_index, .weight = o.weight});
     if (eps == 0) return nll;

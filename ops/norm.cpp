@@ -13,21 +13,6 @@ using detail::value_t;
 
 namespace {
 
-// Mean and 1/sqrt(biased var + eps) of the `count` elements at(0), at(1), ..., accumulated in
-// double; var_out (when given) receives the biased variance.
-template <class T, class At>
-std::pair<double, double> moments(std::size_t count, At at, double eps, double* var_out = nullptr) {
-    double sum = 0, sq = 0;
-    for (std::size_t i = 0; i < count; ++i) sum += static_cast<double>(at(i));
-    const double mean = sum / static_cast<double>(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        const double d = static_cast<double>(at(i)) - mean;
-        sq += d * d;
-    }
-    if (var_out) *var_out = sq / static_cast<double>(count);
-    return {mean, 1.0 / std::sqrt(sq / static_cast<double>(count) + eps)};
-}
-
 // Calls f(c, i) for every element i of an (N, C, L) array, c its channel, in memory order; the
 // loops are plain (a row of C channels when L = 1) so that the compiler vectorises them.
 template <class F>

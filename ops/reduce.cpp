@@ -89,8 +89,7 @@ Tensor sum_axes(const char* name, const Tensor& x, std::vector<std::size_t> axes
         [keep, out, scale](Inputs in) {
             Array s = sum_kept(in[0], keep);
             if (scale != 1.0) visit_float(s, [&](auto& v) { for (auto& e : v) e = static_cast<value_t<decltype(v)>>(e * scale); });
-            visit_any(s, [&](auto& v) { v.reshape(out); });
-            return s;
+            return detail::reshaped(std::move(s), out);
         },
         // the gradient is copied along the summed axes (divided by their size for the mean)
         [keep, scale](const BackwardArgs& c) -> Grads { return make_grads(spread(c.grad, keep, shape_of(c.in[0]), scale)); });

@@ -44,23 +44,12 @@ Shape resolve(const Shape& from, const std::vector<std::int64_t>& request) {
     return out;
 }
 
-Array reshaped(const Array& a, const Shape& shape) {
-    return visit_any(a, [&](const auto& v) -> Array {
-        auto copy = v;
-        copy.reshape(shape);
-        return copy;
-    });
-}
-
 Tensor reshape_to(std::string name, const Tensor& x, Shape shape) {
     checked_numel(name, shape);  // an empty (0, 2^62, 2) still overflows xtensor's strides
     return detail::apply_owning(std::move(name), {x},
-        [shape](Inputs in) { return reshaped(in[0], shape); },
+        [shape](Inputs in) { return detail::reshaped(in[0], shape); },  // a copy of the operand
         // the gradient takes the input's shape back, in its own buffer
-        [](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
-            visit_any(g, [&](auto& v) { v.reshape(shape_of(c.in[0])); });
-            return make_grads(std::move(g));
-        });
+        [](Array&& g, const detail::OwnedGradArgs& c) -> Grads { return make_grads(detail::reshaped(std::move(g), shape_of(c.in[0]))); });
 }
 
 }  // namespace
