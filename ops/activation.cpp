@@ -93,7 +93,9 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-    return with_stats(pointwise("tanh", x, [](auto v) { return detail::tanh_of(v); },
+    return with_stats(pointwise("tanh", x,
+        detail::overloaded{[](auto v) { return detail::tanh_of(v); },
+                           [](const float* v, float* y, std::size_t n) { detail::tanh_floats(v, y, n); }},
         // d tanh = g (1 - tanh²)
         [](auto g, auto, auto y) { return g * (decltype(y)(1) - y * y); }), tanh_stats);
 }
@@ -180,18 +182,20 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
             });
     }
     return pointwise("gelu", x,
-        [](auto v) {
-            using T = decltype(v);
-            return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-        },
+        detail::overloaded{[](auto v) {
+                               using T = decltype(v);
+                               return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
+                           },
+                           [](const float* v, float* y, std::size_t n) { detail::gelu_floats(v, y, n); }},
         // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π), and Φ(x) = y / x from the output: no
-        // second erf (glibc's erff is 4 of the 7 ns an element takes); near 0, Φ = 1/2 + x φ(0)
-        [](auto g, auto v, auto y) {
-            using T = decltype(v);
-            const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-            const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
-            return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
-        });
+        // second erf; near 0, Φ = 1/2 + x φ(0)
+        detail::overloaded{[](auto g, auto v, auto y) {
+                               using T = decltype(v);
+                               const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+                               const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
+                               return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
+                           },
+                           [](const float* v, const float*, float* g, std::size_t n) { detail::gelu_backward_floats(v, g, n); }});
 }
 
 Tensor silu(const Tensor& x) {
@@ -230,6 +234,33 @@ Values<T> softmax_axis(const Values<T>& x, std::size_t axis, bool log) {
     Values<T> y = Values<T>::from_shape(x.shape());
     const T* src = x.data();
     T* dst = y.data();
+    if constexpr (std::is_same_v<T, float>) {
+        if (s.inner == 1) {  // contiguous rows: x - max row by row, then one pass of the vector exp
+            std::vector<float> e(x.size());
+            for (std::size_t o = 0; o < s.outer; ++o) {
+                const float* row = src + o * s.n;
+                float* shifted = e.data() + o * s.n;
+                float m = -std::numeric_limits<float>::infinity();
+                for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, row[k]);
+                for (std::size_t k = 0; k < s.n; ++k) shifted[k] = row[k] - m;
+                if (log) std::copy(shifted, shifted + s.n, dst + o * s.n);
+            }
+            detail::exp_floats(e.data(), e.size());
+            for (std::size_t o = 0; o < s.outer; ++o) {
+                const float* row = e.data() + o * s.n;
+                float* out = dst + o * s.n;
+                float total = 0;
+                for (std::size_t k = 0; k < s.n; ++k) total += row[k];
+                if (log) {
+                    const float log_total = std::log(total);
+                    for (std::size_t k = 0; k < s.n; ++k) out[k] -= log_total;
+                } else {
+                    for (std::size_t k = 0; k < s.n; ++k) out[k] = row[k] / total;
+                }
+            }
+            return y;
+        }
+    }
     for (std::size_t o = 0; o < s.outer; ++o)
         for (std::size_t i = 0; i < s.inner; ++i) {
             const std::size_t base = o * s.n * s.inner + i;

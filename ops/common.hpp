@@ -10,6 +10,7 @@
 
 #include "autograd/node.hpp"
 #include "autograd/runtime/parallel.hpp"
+#include "ops/kernels/vector_math.hpp"
 
 // Marks a hot loop's function for an AVX2 copy besides the baseline x86-64 one; the loader picks
 // the copy the CPU runs (docs/performance.md, "Where the time went": SGD).
@@ -122,10 +123,14 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                 A out = A::from_shape(v.shape());
                 auto* const dst = out.data();
                 const auto* const src = v.data();
+                using T = value_t<decltype(v)>;
                 parallel_for(v.size(), parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                     auto* __restrict o = dst;
                     const auto* __restrict s = src;
-                    for (std::size_t i = from; i < to; ++i) o[i] = f(s[i]);
+                    if constexpr (std::is_invocable_v<const F&, const T*, T*, std::size_t>)
+                        f(s + from, o + from, to - from);  // a vector kernel for this dtype
+                    else
+                        for (std::size_t i = from; i < to; ++i) o[i] = f(s[i]);
                 });
                 return out;
             });
@@ -141,7 +146,10 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                     T* __restrict o = dst;
                     const T* __restrict in = xp;
                     const T* __restrict y = yp;
-                    for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
+                    if constexpr (std::is_invocable_v<const D&, const T*, const T*, T*, std::size_t>)
+                        d(in + from, y + from, o + from, to - from);  // a vector kernel for this dtype
+                    else
+                        for (std::size_t i = from; i < to; ++i) o[i] = d(o[i], in[i], y[i]);
                 });
             });
             return make_grads(std::move(grad));
@@ -156,36 +164,24 @@ T stable_sigmoid(T v) {
     return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
-/// e^y - 1 for y in [0, 41] in double, with no branch (so that loops over it vectorise) and no
-/// cancellation near 0: y = k ln2 + r with |r| <= ln2/2, e^r - 1 = q by its Taylor series to r^13
-/// (error below 1e-17), and e^y - 1 = 2^k q + (2^k - 1), 2^k built from the bits of y log2(e) + 1.5·2^52.
-inline double expm1_bounded(double y) {
-    const double t = y * 1.4426950408889634 + 0x1.8p52;
-    const double k = t - 0x1.8p52;
-    const double r = (y - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;  // ln2 in two parts
-    double p = 1.0 / 6227020800.0;
-    for (const double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
-                           1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0})
-        p = p * r + c;
-    const double q = p * r;
-    const double s = std::bit_cast<double>((std::bit_cast<std::uint64_t>(t) + 1023) << 52);
-    return s * q + (s - 1);
-}
-
-/// tanh x. For float as expm1(2|x|) / (expm1(2|x|) + 2) in double with the branch-free
-/// expm1_bounded: correctly rounded to float (checked against tanh in double over [-25, 25]) and
-/// 4x faster than glibc's tanhf, which goes through expm1f (14 ns an element here). NaN, ±0,
-/// denormals and ±inf come out as tanh's. Double keeps std::tanh.
+/// tanh x; float through tanh_float (4x faster than glibc's tanhf, which goes through expm1f).
 template <class T>
 T tanh_of(T v) {
     if constexpr (std::is_same_v<T, float>) {
-        const double x = v;
-        const double em = expm1_bounded(2 * std::min(std::abs(x), 20.0));  // tanh is ±1 in float beyond 9
-        return static_cast<float>(std::copysign(em / (em + 2), x));
+        return tanh_float(v);
     } else {
         return std::tanh(v);
     }
 }
+
+/// One callable from several lambdas: a pointwise op's per-element function beside its kernel
+/// over a span of floats (ops/kernels/vector_math.hpp).
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;  // clang 14 does not deduce aggregate bases by itself
 
 /// x^p with PyTorch's shortcuts for the common exponents (sqrt, products, reciprocals), which also
 /// fix the signs of zeros and infinities; never xsimd's vector pow, which gives 0 at x = 0.

@@ -1,0 +1,55 @@
+#pragma once
+// Transcendental functions of float arrays in loops the compiler vectorises, built for AVX-512,
+// AVX2 and baseline x86-64, the loader picking the copy the CPU runs. Each computes in double
+// and rounds once, so the results are glibc's (correctly rounded) in all but rare ties
+// (docs/performance.md, "Tensor programs"). Not public.
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace xgrad::detail {
+
+/// y = k ln2 + r with |r| <= ln2/2: returns e^r - 1 by its Taylor series to r^13 (error below
+/// 1e-17) and sets s = 2^k, built from the bits of y log2(e) + 1.5·2^52. Branch-free, for y in
+/// [-1022 ln2, 1023 ln2]: e^y - 1 = s q + (s - 1), e^y = s q + s.
+inline double exp_reduced(double y, double& s) {
+    const double t = y * 1.4426950408889634 + 0x1.8p52;
+    const double k = t - 0x1.8p52;
+    const double r = (y - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;  // ln2 in two parts
+    double p = 1.0 / 6227020800.0;
+    for (const double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
+                           1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0})
+        p = p * r + c;
+    s = std::bit_cast<double>((std::bit_cast<std::uint64_t>(t) + 1023) << 52);
+    return p * r;
+}
+
+/// e^y - 1 for y in [0, 41], without cancellation near 0.
+inline double expm1_bounded(double y) {
+    double s;
+    const double q = exp_reduced(y, s);
+    return s * q + (s - 1);
+}
+
+/// tanh x of a float as expm1(2|x|) / (expm1(2|x|) + 2) in double: correctly rounded to float
+/// (checked against tanh in double over [-25, 25]). NaN, ±0, denormals and ±inf come out as tanh's.
+inline float tanh_float(float v) {
+    const double x = v;
+    const double em = expm1_bounded(2 * std::min(std::abs(x), 20.0));  // tanh is ±1 in float beyond 9
+    return static_cast<float>(std::copysign(em / (em + 2), x));
+}
+
+/// y[i] = tanh x[i].
+void tanh_floats(const float* x, float* y, std::size_t n);
+/// y[i] = e^y[i], in place. NaN stays NaN, -inf gives 0.
+void exp_floats(float* y, std::size_t n);
+/// y[i] = gelu(x[i]) = x Φ(x), Φ the standard normal distribution function, through erfc
+/// (accurate in the far negative tail, where 1 + erf(x/√2) would cancel to 0).
+void gelu_floats(const float* x, float* y, std::size_t n);
+/// g[i] *= Φ(x) + x φ(x), gelu's derivative at x[i].
+void gelu_backward_floats(const float* x, float* g, std::size_t n);
+
+}  // namespace xgrad::detail
