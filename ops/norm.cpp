@@ -28,17 +28,26 @@ void for_each_element(std::size_t batch, std::size_t channels, std::size_t inner
             for (std::size_t l = 0, at = (n * channels + c) * inner; l < inner; ++l) f(c, at + l);
 }
 
+// Σ f(i) over i < n in double, in 8 partial sums: one running sum would keep the loop from
+// vectorising (and wait on each addition's latency).
+template <class F>
+double lane_sum(std::size_t n, F f) {
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t j = 0; j < 8; ++j) part[j] += f(i + j);
+    for (; i < n; ++i) part[i % 8] += f(i);
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 // Mean and 1/sqrt(biased var + eps) of n contiguous values, accumulated in double.
 template <class T>
 std::pair<double, double> row_moments(const T* x, std::size_t n, double eps) {
-    double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]);
-    const double mean = s / static_cast<double>(n);
-    double q = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    const double mean = lane_sum(n, [x](std::size_t i) { return static_cast<double>(x[i]); }) / static_cast<double>(n);
+    const double q = lane_sum(n, [x, mean](std::size_t i) {
         const double d = static_cast<double>(x[i]) - mean;
-        q += d * d;
-    }
+        return d * d;
+    });
     return {mean, 1.0 / std::sqrt(q / static_cast<double>(n) + eps)};
 }
 
@@ -122,12 +131,15 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                     const T* gr = g + r * n;
                     const auto [mean, rstd] = row_moments(row, n, eps);
                     const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
-                    double sdh = 0, sdhh = 0;
-                    for (std::size_t i = 0; i < n; ++i) {
-                        h[i] = (row[i] - m) * k;
-                        dh[i] = w ? gr[i] * w[i] : gr[i];
-                        sdh += static_cast<double>(dh[i]), sdhh += static_cast<double>(dh[i] * h[i]);
-                    }
+                    T* hp = h.data();
+                    T* dhp = dh.data();
+                    for (std::size_t i = 0; i < n; ++i) hp[i] = (row[i] - m) * k;
+                    if (w)
+                        for (std::size_t i = 0; i < n; ++i) dhp[i] = gr[i] * w[i];
+                    else
+                        std::copy(gr, gr + n, dhp);
+                    const double sdh = lane_sum(n, [dhp](std::size_t i) { return static_cast<double>(dhp[i]); });
+                    const double sdhh = lane_sum(n, [dhp, hp](std::size_t i) { return static_cast<double>(dhp[i] * hp[i]); });
                     if (has_w)
                         for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
                     if (has_b)
