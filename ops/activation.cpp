@@ -234,32 +234,30 @@ Values<T> softmax_axis(const Values<T>& x, std::size_t axis, bool log) {
     Values<T> y = Values<T>::from_shape(x.shape());
     const T* src = x.data();
     T* dst = y.data();
-    if constexpr (std::is_same_v<T, float>) {
-        if (s.inner == 1) {  // contiguous rows: x - max row by row, then one pass of the vector exp
-            std::vector<float> e(x.size());
-            for (std::size_t o = 0; o < s.outer; ++o) {
-                const float* row = src + o * s.n;
-                float* shifted = e.data() + o * s.n;
-                float m = -std::numeric_limits<float>::infinity();
-                for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, row[k]);
-                for (std::size_t k = 0; k < s.n; ++k) shifted[k] = row[k] - m;
-                if (log) std::copy(shifted, shifted + s.n, dst + o * s.n);
-            }
-            detail::exp_floats(e.data(), e.size());
-            for (std::size_t o = 0; o < s.outer; ++o) {
-                const float* row = e.data() + o * s.n;
-                float* out = dst + o * s.n;
-                float total = 0;
-                for (std::size_t k = 0; k < s.n; ++k) total += row[k];
-                if (log) {
-                    const float log_total = std::log(total);
-                    for (std::size_t k = 0; k < s.n; ++k) out[k] -= log_total;
-                } else {
-                    for (std::size_t k = 0; k < s.n; ++k) out[k] = row[k] / total;
-                }
-            }
-            return y;
+    if (s.inner == 1) {  // contiguous rows: x - max row by row, then one pass of the vector exp
+        std::vector<T> e(x.size());
+        for (std::size_t o = 0; o < s.outer; ++o) {
+            const T* row = src + o * s.n;
+            T* shifted = e.data() + o * s.n;
+            T m = -std::numeric_limits<T>::infinity();
+            for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, row[k]);
+            for (std::size_t k = 0; k < s.n; ++k) shifted[k] = row[k] - m;
+            if (log) std::copy(shifted, shifted + s.n, dst + o * s.n);
         }
+        detail::exp_in_place(e.data(), e.size());
+        for (std::size_t o = 0; o < s.outer; ++o) {
+            const T* row = e.data() + o * s.n;
+            T* out = dst + o * s.n;
+            T total = 0;
+            for (std::size_t k = 0; k < s.n; ++k) total += row[k];
+            if (log) {
+                const T log_total = std::log(total);
+                for (std::size_t k = 0; k < s.n; ++k) out[k] -= log_total;
+            } else {
+                for (std::size_t k = 0; k < s.n; ++k) out[k] = row[k] / total;
+            }
+        }
+        return y;
     }
     for (std::size_t o = 0; o < s.outer; ++o)
         for (std::size_t i = 0; i < s.inner; ++i) {

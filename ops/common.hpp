@@ -10,16 +10,7 @@
 
 #include "autograd/node.hpp"
 #include "autograd/runtime/parallel.hpp"
-#include "ops/kernels/vector_math.hpp"
-
-// Marks a hot loop's function for an AVX2 copy besides the baseline x86-64 one; the loader picks
-// the copy the CPU runs (docs/performance.md, "Where the time went": SGD).
-// Not under GCC's ThreadSanitizer: its build crashes before main in a target_clones resolver.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define XGRAD_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define XGRAD_VECTOR_CLONES
-#endif
+#include "ops/kernels/vector_math.hpp"  // XGRAD_VECTOR_CLONES, tanh_float
 
 namespace xgrad::detail {
 

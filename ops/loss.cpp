@@ -63,14 +63,19 @@ struct Target {
 template <class T>
 std::vector<T> logsumexp_rows(const Values<T>& x) {
     const std::size_t n = x.shape()[0], c = x.shape()[1];
-    std::vector<T> lse(n);
+    std::vector<T> lse(n), e(n * c);  // e: x - the row's max, then its exponential (one vector pass)
     for (std::size_t i = 0; i < n; ++i) {
         const T* row = x.data() + i * c;
         T m = -std::numeric_limits<T>::infinity();
         for (std::size_t k = 0; k < c; ++k) m = std::max(m, row[k]);
+        for (std::size_t k = 0; k < c; ++k) e[i * c + k] = row[k] - m;
+        lse[i] = m;
+    }
+    detail::exp_in_place(e.data(), e.size());
+    for (std::size_t i = 0; i < n; ++i) {
         T total = 0;
-        for (std::size_t k = 0; k < c; ++k) total += std::exp(row[k] - m);
-        lse[i] = m + std::log(total);
+        for (std::size_t k = 0; k < c; ++k) total += e[i * c + k];
+        lse[i] += std::log(total);
     }
     return lse;
 }
@@ -120,16 +125,20 @@ Tensor cross_entropy_impl(const Tensor& logits, const Tensor* probs, const Label
                 Values<T> dq;
                 const bool want_q = !by_label && a.needs[1];
                 if (want_q) dq = Values<T>::from_shape(x.shape());
+                T* p = dx.data();  // log p, then p (one vector pass), then dx over it
+                for (std::size_t i = 0; i < n; ++i)
+                    for (std::size_t k = 0; k < c; ++k) p[i * c + k] = x.data()[i * c + k] - lse[i];
+                if (want_q)
+                    for (std::size_t i = 0; i < n; ++i) {
+                        const T w = upstream(g, i, r, n);
+                        for (std::size_t k = 0; k < c; ++k) dq.data()[i * c + k] = -w * T(1 - eps) * p[i * c + k];
+                    }
+                detail::exp_in_place(p, n * c);
                 for (std::size_t i = 0; i < n; ++i) {
                     const T w = upstream(g, i, r, n);
                     T mass = 0;
                     for (std::size_t k = 0; k < c; ++k) mass += target.at(q, i, k, c);
-                    for (std::size_t k = 0; k < c; ++k) {
-                        const std::size_t j = i * c + k;
-                        const T log_p = x.data()[j] - lse[i];
-                        dx.data()[j] = w * (std::exp(log_p) * mass - target.at(q, i, k, c));
-                        if (want_q) dq.data()[j] = -w * T(1 - eps) * log_p;
-                    }
+                    for (std::size_t k = 0; k < c; ++k) p[i * c + k] = w * (p[i * c + k] * mass - target.at(q, i, k, c));
                 }
                 Grads out(a.in.size());
                 if (a.needs[0]) out[0] = std::move(dx);

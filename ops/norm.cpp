@@ -16,7 +16,7 @@ namespace {
 // Calls f(c, i) for every element i of an (N, C, L) array, c its channel, in memory order; the
 // loops are plain (a row of C channels when L = 1) so that the compiler vectorises them.
 template <class F>
-void for_each_element(std::size_t batch, std::size_t channels, std::size_t inner, F f) {
+XGRAD_VECTOR_CLONES void for_each_element(std::size_t batch, std::size_t channels, std::size_t inner, F f) {
     if (channels == 0 || inner == 0) return;  // empty: (2^40, 0, 5) must not loop 2^40 times
     if (inner == 1) {
         for (std::size_t n = 0; n < batch; ++n)
@@ -31,7 +31,7 @@ void for_each_element(std::size_t batch, std::size_t channels, std::size_t inner
 // Σ f(i) over i < n in double, in 8 partial sums: one running sum would keep the loop from
 // vectorising (and wait on each addition's latency).
 template <class F>
-double lane_sum(std::size_t n, F f) {
+XGRAD_VECTOR_CLONES double lane_sum(std::size_t n, F f) {
     double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -193,11 +193,14 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     if (has_w) operands.push_back(weight);
     if (has_b) operands.push_back(bias);
     const std::size_t wi = 1, bi = has_w ? 2 : 1;
+    // the batch's moments, computed by the forward, for the running statistics below (the backward
+    // computes its own: check_graph re-runs a node's forward at other values)
+    auto moments = std::make_shared<ChannelMoments>();
     Tensor y = apply("batch_norm", std::move(operands),
         [=](Inputs in) {
             return visit_float(in[0], [&](const auto& xv) -> Array {
                 using T = value_t<decltype(xv)>;
-                const auto m = channel_moments(xv.data(), batch, channels, inner);
+                const auto& m = *moments = channel_moments(xv.data(), batch, channels, inner);
                 const T* w = has_w ? get<T>(in[wi]).data() : nullptr;
                 const T* b = has_b ? get<T>(in[bi]).data() : nullptr;
                 // y = x scale + shift per channel: scale = r w, shift = b - mean scale
@@ -260,8 +263,8 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // the running statistics move towards the batch's mean and unbiased variance (not recorded)
     if (running_mean.defined() || running_var.defined()) {
         NoGradGuard no_grad;
-        visit_float(x.array(), [&](const auto& xv) {
-            const auto m = channel_moments(xv.data(), batch, channels, inner);
+        const ChannelMoments& m = *moments;
+        {
             auto update = [&](Tensor& t, const std::vector<double>& v, double factor) {
                 if (!t.defined()) return;
                 visit_float(t.mutable_array(), [&](auto& a) {
@@ -272,7 +275,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
             };
             update(running_mean, m.mean, 1.0);
             update(running_var, m.var, static_cast<double>(count) / static_cast<double>(count - 1));
-        });
+        }
     }
     return y;
 }

@@ -2,13 +2,6 @@
 
 #include <numbers>
 
-// One copy of each loop for AVX-512, AVX2 and baseline x86-64; the loader picks the one the CPU
-// runs. Not under GCC's ThreadSanitizer (its build crashes before main in a resolver) nor clang.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define XGRAD_MATH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define XGRAD_MATH_CLONES
-#endif
 
 namespace xgrad::detail {
 
@@ -39,11 +32,11 @@ constexpr double erfc_zmax = 11;
 
 }  // namespace
 
-XGRAD_MATH_CLONES void tanh_floats(const float* __restrict x, float* __restrict y, std::size_t n) {
+XGRAD_VECTOR_CLONES void tanh_floats(const float* __restrict x, float* __restrict y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = tanh_float(x[i]);
 }
 
-XGRAD_MATH_CLONES void exp_floats(float* y, std::size_t n) {
+XGRAD_VECTOR_CLONES void exp_floats(float* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         const double d = y[i];
         // e^d is 0 in float below -104 and inf above 89; the clamp keeps 2^k in range, NaN passes
@@ -66,14 +59,14 @@ inline double exp_minus_half_square(double v) {
     return z2 < zmax2 ? exp_bounded(-std::min(z2, zmax2)) : 0.0;
 }
 
-XGRAD_MATH_CLONES void gelu_floats(const float* __restrict x, float* __restrict y, std::size_t n) {
+XGRAD_VECTOR_CLONES void gelu_floats(const float* __restrict x, float* __restrict y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         const double v = x[i];
         y[i] = static_cast<float>(v * normal_cdf(v, exp_minus_half_square(v)));
     }
 }
 
-XGRAD_MATH_CLONES void gelu_backward_floats(const float* __restrict x, float* __restrict g, std::size_t n) {
+XGRAD_VECTOR_CLONES void gelu_backward_floats(const float* __restrict x, float* __restrict g, std::size_t n) {
     // d = g (Φ(x) + x φ(x)), φ(x) = e^(-x²/2) / √(2π), both in double: below 0 the two terms
     // nearly cancel (d ~ φ/x²), so Φ must be better than gelu's float output divided by x
     const double inv_sqrt_2pi = 0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2;

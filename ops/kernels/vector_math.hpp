@@ -10,6 +10,16 @@
 #include <cstddef>
 #include <cstdint>
 
+// Marks a hot loop's function (a template too: each instantiation, its lambdas inlined) for
+// AVX-512 and AVX2 copies besides the baseline x86-64 one; the loader picks the copy the CPU runs
+// (docs/performance.md, "Where the time went": SGD). Not under GCC's ThreadSanitizer: its build
+// crashes before main in a target_clones resolver.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+#define XGRAD_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define XGRAD_VECTOR_CLONES
+#endif
+
 namespace xgrad::detail {
 
 /// y = k ln2 + r with |r| <= ln2/2: returns e^r - 1 by its Taylor series to r^13 (error below
@@ -46,6 +56,11 @@ inline float tanh_float(float v) {
 void tanh_floats(const float* x, float* y, std::size_t n);
 /// y[i] = e^y[i], in place. NaN stays NaN, -inf gives 0.
 void exp_floats(float* y, std::size_t n);
+/// e^y[i] in place: exp_floats for float, std::exp for double.
+inline void exp_in_place(float* y, std::size_t n) { exp_floats(y, n); }
+inline void exp_in_place(double* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(y[i]);
+}
 /// y[i] = gelu(x[i]) = x Φ(x), Φ the standard normal distribution function, through erfc
 /// (accurate in the far negative tail, where 1 + erf(x/√2) would cancel to 0).
 void gelu_floats(const float* x, float* y, std::size_t n);
