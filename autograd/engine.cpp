@@ -198,7 +198,7 @@ std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root, std::string_v
     return nodes;
 }
 
-void run_backward(const Tensor& root, Array seed, BackwardOptions options) {
+void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
     ScratchLease s;
     TensorPositions& index = s->index;
     auto& order = s->order;

@@ -17,7 +17,7 @@ namespace detail {
 /// graph_nodes for `caller` (check_graph, to_dot), whose name starts the message for a freed graph.
 std::vector<std::shared_ptr<Node>> graph_nodes(const Tensor& root, std::string_view caller);
 /// Back-propagates `seed` (root's shape and dtype) from `root` into the leaves (Tensor::backward).
-void run_backward(const Tensor& root, Array seed, BackwardOptions options);
+void run_backward(const Tensor& root, Array&& seed, BackwardOptions options);
 }  // namespace detail
 
 }  // namespace xgrad

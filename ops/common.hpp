@@ -111,7 +111,8 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
         [f](Inputs in) {
             return visit_float(in[0], [&](const auto& v) -> Array {
                 using A = std::decay_t<decltype(v)>;
-                A out = A::from_shape(v.shape());
+                Array result(std::in_place_type<A>, v.shape());  // built in place: no Array move
+                A& out = std::get<A>(result);
                 auto* const dst = out.data();
                 const auto* const src = v.data();
                 using T = value_t<decltype(v)>;
@@ -123,7 +124,7 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
                     else
                         for (std::size_t i = from; i < to; ++i) o[i] = f(s[i]);
                 });
-                return out;
+                return result;
             });
         },
         [d](Array&& grad, const OwnedGradArgs& c) -> Grads {

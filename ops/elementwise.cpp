@@ -37,8 +37,11 @@ Array fast_map(const Array& a, const Array& b, F f) {
         const bool same = sx == sy;
         const bool y_one = !same && y.size() == 1 && sy.size() <= sx.size();
         const bool x_one = !same && !y_one && x.size() == 1 && sx.size() <= sy.size();
-        if (!same && !y_one && !x_one) return map(a, b, f);
-        Values<T> out = Values<T>::from_shape(x_one ? sy : sx);
+        // y one row that every row of x meets: a bias (..., n) + (n)
+        const bool y_row = !same && !y_one && !x_one && sy.size() == 1 && !sx.empty() && sx.back() == sy[0];
+        if (!same && !y_one && !x_one && !y_row) return map(a, b, f);
+        Array result(std::in_place_type<Values<T>>, x_one ? sy : sx);  // built in place: no Array move
+        Values<T>& out = std::get<Values<T>>(result);
         const T* xp = x.data();
         const T* yp = y.data();
         T* o = out.data();
@@ -48,11 +51,15 @@ Array fast_map(const Array& a, const Array& b, F f) {
         } else if (y_one) {
             const T v = yp[0];
             for (std::size_t i = 0; i < n; ++i) o[i] = f(xp[i], v);
+        } else if (y_row) {
+            const std::size_t cols = sy[0];
+            for (std::size_t r = 0; cols && r < n / cols; ++r)
+                for (std::size_t k = 0; k < cols; ++k) o[r * cols + k] = f(xp[r * cols + k], yp[k]);
         } else {
             const T v = xp[0];
             for (std::size_t i = 0; i < n; ++i) o[i] = f(v, yp[i]);
         }
-        return out;
+        return result;
     });
 }
 
@@ -120,7 +127,10 @@ Tensor add_or_sub(std::string name, const Tensor& a, const Tensor& b, bool subtr
             if (c.needs[1])
                 out[1] = subtract ? sum_to(map(g, [](const auto& v) { return -v; }), shape_of(c.in[1]))
                                   : sum_to(std::as_const(g), shape_of(c.in[1]));
-            if (c.needs[0]) out[0] = sum_to(std::move(g), shape_of(c.in[0]));
+            if (c.needs[0]) {
+                if (shape_of(g) == shape_of(c.in[0])) out[0].emplace(std::move(g));  // one Array move, not two
+                else out[0] = sum_to(std::move(g), shape_of(c.in[0]));
+            }
             return out;
         });
 }
