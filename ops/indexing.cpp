@@ -306,31 +306,51 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
         });
 }
 
+namespace {
+
+// out[i] = mask[i] ? fill : x[i] with the mask broadcast to `shape`; out may be x. A mask that is
+// `shape`'s trailing block (an attention mask (T, T) under (B, H, T, T)) repeats in plain loops.
+template <class T>
+void masked_assign(const T* x, const Values<bool>& mask, const Shape& shape, T fill, T* out) {
+    const Shape& ms = mask.shape();
+    std::size_t lead = 0;  // the mask's leading 1s, which broadcast drops
+    while (lead < ms.size() && ms[lead] == 1) ++lead;
+    const bool block = ms.size() - lead <= shape.size() && std::equal(ms.begin() + lead, ms.end(), shape.end() - (ms.size() - lead));
+    const bool* m = mask.data();
+    if (block && mask.size() > 0) {
+        std::size_t total = 1;
+        for (auto d : shape) total *= d;
+        const std::size_t tile = mask.size();
+        for (std::size_t at = 0; at < total; at += tile)
+            for (std::size_t j = 0; j < tile; ++j) out[at + j] = m[j] ? fill : x[at + j];
+        return;
+    }
+    detail::for_each_broadcast(shape, shape, ms, [&](std::size_t i, std::size_t, std::size_t im) { out[i] = m[im] ? fill : x[i]; });
+}
+
+}  // namespace
+
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
     if (mask.dtype() != Dtype::boolean) throw DtypeError("masked_fill: the mask must be bool, got " + describe(mask) + " (compare to get one: x > 0)");
     if (detail::broadcast_shapes("masked_fill", x.shape(), mask.shape()) != x.shape())
         detail::throw_shapes("masked_fill", "the mask does not broadcast to the input's shape", x.shape(), mask.shape());
     if (x.dtype() == Dtype::int64 && !(std::abs(value) < 0x1p63) )
         throw std::invalid_argument("masked_fill: " + number_str(value) + " is not an int64 value");
-    return apply("masked_fill", {x, mask},
+    return detail::apply_owning("masked_fill", {x, mask},
         [value](Inputs in) {
             return visit_any(in[0], [&](const auto& xv) -> Array {
                 using T = value_t<decltype(xv)>;
-                Values<T> out = xv;
-                const bool* m = get<bool>(in[1]).data();
+                Values<T> out = Values<T>::from_shape(xv.shape());
                 const T fill = std::is_same_v<T, bool> ? T(value != 0) : static_cast<T>(value);
-                detail::for_each_broadcast(xv.shape(), xv.shape(), shape_of(in[1]),
-                    [&](std::size_t i, std::size_t, std::size_t im) { if (m[im]) out.data()[i] = fill; });
+                masked_assign(xv.data(), get<bool>(in[1]), xv.shape(), fill, out.data());
                 return out;
             });
         },
-        // the gradient passes where the mask is false
-        [](const BackwardArgs& c) -> Grads {
-            Array g = c.grad;
-            const bool* m = get<bool>(c.in[1]).data();
+        // the gradient passes where the mask is false (in place over the engine's buffer)
+        [](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
             visit_float(g, [&](auto& gv) {
-                detail::for_each_broadcast(gv.shape(), gv.shape(), shape_of(c.in[1]),
-                    [&](std::size_t i, std::size_t, std::size_t im) { if (m[im]) gv.data()[i] = 0; });
+                using T = value_t<decltype(gv)>;
+                masked_assign(gv.data(), get<bool>(c.in[1]), gv.shape(), T(0), gv.data());
             });
             return make_grads(std::move(g), std::nullopt);
         });

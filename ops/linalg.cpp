@@ -25,8 +25,9 @@ Tensor matmul_2d(const Tensor& a, const Tensor& b) {
         });
 }
 
-Tensor bmm_checked(const Tensor& a, const Tensor& b) {
-    return apply("bmm", {a, b},
+// (b..., m, k)·(b..., k, n) of checked shapes, one batch of products over the arrays in place
+Tensor bmm_checked(const Tensor& a, const Tensor& b, const char* name = "bmm") {
+    return apply(name, {a, b},
         [](Inputs in) { return detail::batched_gemm(in[0], in[1], Trans::none); },
         [](const BackwardArgs& c) -> Grads {
             // dA = G·Bᵀ : (B,M,N)(B,N,K) -> (B,M,K)     dB = Aᵀ·G : (B,K,M)(B,M,N) -> (B,K,N)
@@ -116,6 +117,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         detail::throw_shapes("matmul", "batch dimensions cannot be broadcast together", a.shape(), b.shape());
     }
     const std::size_t m = a3.shape()[a3.dim() - 2], n = b3.shape()[b3.dim() - 1];
+    if (batch_a == batch && batch_b == batch && a.dim() != 1) return bmm_checked(a3, b3, "matmul");  // no copies
     std::size_t count = 1;
     for (auto d : batch) count *= d;
     auto spread = [&](const Tensor& t, std::size_t rows, std::size_t cols) {

@@ -249,6 +249,31 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weigh
     require(o_.weight_decay >= 0, "Adam: weight_decay must be non-negative, got " + number_str(o_.weight_decay));
 }
 
+namespace {
+
+template <class T>
+struct AdamScalars {
+    T b1, b2, decay, wd, eps, step_size, root_c2;  // decay = 1 for Adam, wd = 0 for AdamW
+};
+
+// PyTorch's Adam/AdamW update in one branch-free pass over restrict pointers, so that it vectorises:
+// p *= decay; d = g + wd p; m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d²; p -= step m / (√v / √c2 + eps)
+template <class T>
+XGRAD_VECTOR_CLONES void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n,
+                                     AdamScalars<T> c) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const T pk = p[k] * c.decay;
+        const T d = c.wd == 0 ? g[k] : g[k] + c.wd * pk;  // as PyTorch, no 0·p term (NaN at p = inf)
+        const T mk = c.b1 * m[k] + (1 - c.b1) * d;
+        const T vk = c.b2 * v[k] + (1 - c.b2) * d * d;
+        m[k] = mk;
+        v[k] = vk;
+        p[k] = pk - c.step_size * mk / (std::sqrt(vk) / c.root_c2 + c.eps);
+    }
+}
+
+}  // namespace
+
 void Adam::step() {
     NoGradGuard no_grad;
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -269,14 +294,7 @@ void Adam::step() {
             const T step_size = static_cast<T>(lr_ / (1 - std::pow(o_.beta1, t)));
             const T root_c2 = static_cast<T>(std::sqrt(1 - std::pow(o_.beta2, t)));
             const T decay = static_cast<T>(1 - lr_ * o_.weight_decay);
-            for (std::size_t k = 0; k < n; ++k) {
-                T d = g[k];
-                if (decoupled_) p[k] *= decay;
-                else d += wd * p[k];
-                m[k] = b1 * m[k] + (1 - b1) * d;
-                v[k] = b2 * v[k] + (1 - b2) * d * d;
-                p[k] -= step_size * m[k] / (std::sqrt(v[k]) / root_c2 + eps);
-            }
+            adam_update<T>(p, g, m, v, n, {b1, b2, decoupled_ ? decay : T(1), decoupled_ ? T(0) : wd, eps, step_size, root_c2});
         });
     }
 }

@@ -137,17 +137,21 @@ Array batched_gemm(const Array& a, const Array& b, Trans t) {
     return visit_float(a, [&](const auto& x) -> Array {
         using T = typename std::decay_t<decltype(x)>::value_type;
         const auto& y = get<T>(b);
-        const std::size_t batch = x.shape()[0];
-        const std::size_t m = t == Trans::a ? x.shape()[2] : x.shape()[1];
-        const std::size_t k = t == Trans::a ? x.shape()[1] : x.shape()[2];
-        const std::size_t n = t == Trans::b ? y.shape()[1] : y.shape()[2];
-        Values<T> c = Values<T>::from_shape({batch, m, n});
+        const Shape& sx = x.shape();
+        const Shape& sy = y.shape();
+        const std::size_t r = sx.size(), x0 = sx[r - 2], x1 = sx[r - 1], y0 = sy[r - 2], y1 = sy[r - 1];
+        const std::size_t m = t == Trans::a ? x1 : x0, k = t == Trans::a ? x0 : x1, n = t == Trans::b ? y0 : y1;
+        Shape out(sx.begin(), sx.end() - 2);  // the batch dimensions, then (m, n)
+        std::size_t batch = 1;
+        for (auto d : out) batch *= d;
+        out.push_back(m), out.push_back(n);
+        Values<T> c = Values<T>::from_shape(out);
         if (c.size() == 0) return c;
         if (k == 0) {
             c.fill(T(0));
             return c;
         }
-        const std::size_t sa = x.shape()[1] * x.shape()[2], sb = y.shape()[1] * y.shape()[2], sc = m * n;
+        const std::size_t sa = x0 * x1, sb = y0 * y1, sc = m * n;
         SerialBlas serial;  // one BLAS thread per product; xgrad's threads split the batch
         const auto run = [&](std::size_t i0, std::size_t i1) {
             for (std::size_t i = i0; i < i1; ++i) plain_gemm(x.data() + i * sa, y.data() + i * sb, c.data() + i * sc, m, n, k, t);

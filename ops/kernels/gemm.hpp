@@ -27,8 +27,9 @@ Values<T> gemm(MatrixView<T> a, MatrixView<T> b, Trans t, const T* bias = nullpt
 /// The same on arrays of one dtype.
 Array gemm(const Array& a, const Array& b, Trans t);
 
-/// C[i] = op(A[i])·op(B[i]) for row-major 3-D A and B of one batch extent whose shapes the caller
-/// has checked: (b, m, k)·(b, k, n) -> (b, m, n) after op; the batch is split over xgrad's threads.
+/// C[i] = op(A[i])·op(B[i]) for row-major A and B of one rank (3 or more) and the same batch
+/// dimensions, whose shapes the caller has checked: (b..., m, k)·(b..., k, n) -> (b..., m, n) after
+/// op; the batch is split over xgrad's threads.
 Array batched_gemm(const Array& a, const Array& b, Trans t);
 
 extern template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
