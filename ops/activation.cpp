@@ -227,79 +227,124 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 
 namespace {
 
-// softmax (log = false) or log_softmax (log = true) of each (o, :, i) slice, max-subtracted.
+// softmax (log = false) or log_softmax (log = true) of each (o, :, i) slice, max-subtracted. An
+// o's (n, inner) block in two passes, with one vector pass of exponentials over all blocks in
+// between; the loops run along i (contiguous) when inner > 1 and along the slice when inner = 1.
+// First pass: m = the maxima over the slice (inner values), y = x - m.
+template <class T>
+inline void softmax_shift_block(const T* __restrict x, T* __restrict y, std::size_t n, std::size_t inner, T* __restrict m) {
+    if (inner == 1) {
+        T mx = -std::numeric_limits<T>::infinity();
+        for (std::size_t k = 0; k < n; ++k) mx = std::max(mx, x[k]);
+        m[0] = mx;
+        for (std::size_t k = 0; k < n; ++k) y[k] = x[k] - mx;
+        return;
+    }
+    for (std::size_t i = 0; i < inner; ++i) m[i] = -std::numeric_limits<T>::infinity();
+    for (std::size_t k = 0; k < n; ++k)
+        for (std::size_t i = 0; i < inner; ++i) m[i] = std::max(m[i], x[k * inner + i]);
+    for (std::size_t k = 0; k < n; ++k)
+        for (std::size_t i = 0; i < inner; ++i) y[k * inner + i] = x[k * inner + i] - m[i];
+}
+
+// Second pass, over y = e^(x - m): divide by the slice's total, or for log, y = x - m - log total.
+template <class T>
+inline void softmax_finish_block(const T* __restrict x, T* __restrict y, std::size_t n, std::size_t inner, bool log,
+                                 const T* __restrict m, T* __restrict total) {
+    if (inner == 1) {
+        T t = 0;
+        for (std::size_t k = 0; k < n; ++k) t += y[k];
+        const T mx = m[0];
+        if (log) {
+            const T log_total = std::log(t);
+            for (std::size_t k = 0; k < n; ++k) y[k] = (x[k] - mx) - log_total;
+        } else {
+            for (std::size_t k = 0; k < n; ++k) y[k] /= t;
+        }
+        return;
+    }
+    for (std::size_t i = 0; i < inner; ++i) total[i] = 0;
+    for (std::size_t k = 0; k < n; ++k)
+        for (std::size_t i = 0; i < inner; ++i) total[i] += y[k * inner + i];
+    if (log) {
+        for (std::size_t i = 0; i < inner; ++i) total[i] = std::log(total[i]);
+        // (x - m) - log total, not x - (m + log total): exact at the maximum (-log 2, not -0.693359)
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t i = 0; i < inner; ++i) y[k * inner + i] = (x[k * inner + i] - m[i]) - total[i];
+    } else {
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t i = 0; i < inner; ++i) y[k * inner + i] /= total[i];
+    }
+}
+
+// Both passes over all `outer` blocks in one call each (one dispatch, not one per short row).
+template <class T>
+XGRAD_VECTOR_CLONES void softmax_shift(const T* x, T* y, std::size_t outer, std::size_t n, std::size_t inner, T* m) {
+    for (std::size_t o = 0; o < outer; ++o) softmax_shift_block(x + o * n * inner, y + o * n * inner, n, inner, m + o * inner);
+}
+
+template <class T>
+XGRAD_VECTOR_CLONES void softmax_finish(const T* x, T* y, std::size_t outer, std::size_t n, std::size_t inner, bool log, const T* m,
+                                        T* total) {
+    for (std::size_t o = 0; o < outer; ++o)
+        softmax_finish_block(x + o * n * inner, y + o * n * inner, n, inner, log, m + o * inner, total);
+}
+
 template <class T>
 Values<T> softmax_axis(const Values<T>& x, std::size_t axis, bool log) {
     const auto s = detail::split_axis(x.shape(), axis);
     Values<T> y = Values<T>::from_shape(x.shape());
-    const T* src = x.data();
-    T* dst = y.data();
-    if (s.inner == 1) {  // contiguous rows: x - max row by row, then one pass of the vector exp
-        std::vector<T> e(x.size());
-        for (std::size_t o = 0; o < s.outer; ++o) {
-            const T* row = src + o * s.n;
-            T* shifted = e.data() + o * s.n;
-            T m = -std::numeric_limits<T>::infinity();
-            for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, row[k]);
-            for (std::size_t k = 0; k < s.n; ++k) shifted[k] = row[k] - m;
-            if (log) std::copy(shifted, shifted + s.n, dst + o * s.n);
-        }
-        detail::exp_in_place(e.data(), e.size());
-        for (std::size_t o = 0; o < s.outer; ++o) {
-            const T* row = e.data() + o * s.n;
-            T* out = dst + o * s.n;
-            T total = 0;
-            for (std::size_t k = 0; k < s.n; ++k) total += row[k];
-            if (log) {
-                const T log_total = std::log(total);
-                for (std::size_t k = 0; k < s.n; ++k) out[k] -= log_total;
-            } else {
-                for (std::size_t k = 0; k < s.n; ++k) out[k] = row[k] / total;
-            }
-        }
-        return y;
-    }
-    for (std::size_t o = 0; o < s.outer; ++o)
-        for (std::size_t i = 0; i < s.inner; ++i) {
-            const std::size_t base = o * s.n * s.inner + i;
-            T m = -std::numeric_limits<T>::infinity();
-            for (std::size_t k = 0; k < s.n; ++k) m = std::max(m, src[base + k * s.inner]);
-            // one exponential per element: kept in the output, then divided by the total
-            T total = 0;
-            for (std::size_t k = 0; k < s.n; ++k) {
-                const T e = std::exp(src[base + k * s.inner] - m);
-                total += e;
-                if (!log) dst[base + k * s.inner] = e;
-            }
-            if (log) {
-                const T log_total = std::log(total);
-                for (std::size_t k = 0; k < s.n; ++k) dst[base + k * s.inner] = src[base + k * s.inner] - m - log_total;
-            } else {
-                for (std::size_t k = 0; k < s.n; ++k) dst[base + k * s.inner] /= total;
-            }
-        }
+    std::vector<T> m(s.outer * s.inner), total(s.inner);
+    softmax_shift(x.data(), y.data(), s.outer, s.n, s.inner, m.data());
+    detail::exp_in_place(y.data(), y.size());
+    softmax_finish(x.data(), y.data(), s.outer, s.n, s.inner, log, m.data(), total.data());
     return y;
 }
 
 // softmax:     dx = y (g - Σ g y)
 // log_softmax: dx = g - e^y Σ g
 template <class T>
+inline void softmax_backward_block(const T* __restrict g, const T* __restrict y, T* __restrict dx, std::size_t n, std::size_t inner,
+                                   bool log, T* __restrict dot) {
+    if (inner == 1) {
+        T d = 0;
+        for (std::size_t k = 0; k < n; ++k) d += log ? g[k] : g[k] * y[k];
+        if (log) {
+            for (std::size_t k = 0; k < n; ++k) dx[k] = y[k];
+            detail::exp_in_place(dx, n);  // e^y: the softmax
+            for (std::size_t k = 0; k < n; ++k) dx[k] = g[k] - dx[k] * d;
+        } else {
+            for (std::size_t k = 0; k < n; ++k) dx[k] = y[k] * (g[k] - d);
+        }
+        return;
+    }
+    for (std::size_t i = 0; i < inner; ++i) dot[i] = 0;
+    for (std::size_t k = 0; k < n; ++k)
+        for (std::size_t i = 0; i < inner; ++i) dot[i] += log ? g[k * inner + i] : g[k * inner + i] * y[k * inner + i];
+    if (log) {
+        for (std::size_t k = 0; k < n * inner; ++k) dx[k] = y[k];
+        detail::exp_in_place(dx, n * inner);  // e^y: the softmax
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t i = 0; i < inner; ++i) dx[k * inner + i] = g[k * inner + i] - dx[k * inner + i] * dot[i];
+    } else {
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t i = 0; i < inner; ++i) dx[k * inner + i] = y[k * inner + i] * (g[k * inner + i] - dot[i]);
+    }
+}
+
+template <class T>
+XGRAD_VECTOR_CLONES void softmax_backward_blocks(const T* g, const T* y, T* dx, std::size_t outer, std::size_t n, std::size_t inner,
+                                                 bool log, T* dot) {
+    const std::size_t block = n * inner;
+    for (std::size_t o = 0; o < outer; ++o) softmax_backward_block(g + o * block, y + o * block, dx + o * block, n, inner, log, dot);
+}
+
+template <class T>
 Values<T> softmax_backward(const Values<T>& g, const Values<T>& y, std::size_t axis, bool log) {
     const auto s = detail::split_axis(y.shape(), axis);
     Values<T> dx = Values<T>::from_shape(y.shape());
-    for (std::size_t o = 0; o < s.outer; ++o)
-        for (std::size_t i = 0; i < s.inner; ++i) {
-            const std::size_t base = o * s.n * s.inner + i;
-            T dot = 0;
-            for (std::size_t k = 0; k < s.n; ++k) {
-                const std::size_t j = base + k * s.inner;
-                dot += log ? g.data()[j] : g.data()[j] * y.data()[j];
-            }
-            for (std::size_t k = 0; k < s.n; ++k) {
-                const std::size_t j = base + k * s.inner;
-                dx.data()[j] = log ? g.data()[j] - std::exp(y.data()[j]) * dot : y.data()[j] * (g.data()[j] - dot);
-            }
-        }
+    std::vector<T> dot(s.inner);
+    softmax_backward_blocks(g.data(), y.data(), dx.data(), s.outer, s.n, s.inner, log, dot.data());
     return dx;
 }
 
