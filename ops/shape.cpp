@@ -129,12 +129,26 @@ Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
             std::copy_n(src, n, dst);
             return y;
         }
+        // the last two axes swapped, the others kept: one transpose per matrix, in 8 x 8 tiles
+        bool swap_last = perm[nd - 1] == nd - 2 && perm[nd - 2] == nd - 1;
+        for (std::size_t k = 0; swap_last && k + 2 < nd; ++k) swap_last = perm[k] == k;
+        if (swap_last) {
+            const std::size_t r = from[nd - 2], c = from[nd - 1];
+            for (std::size_t at = 0; at < n; at += r * c)
+                for (std::size_t i0 = 0; i0 < r; i0 += 8)
+                    for (std::size_t j0 = 0; j0 < c; j0 += 8)
+                        for (std::size_t i = i0; i < std::min(i0 + 8, r); ++i)
+                            for (std::size_t j = j0; j < std::min(j0 + 8, c); ++j) dst[at + j * r + i] = src[at + i * c + j];
+            return y;
+        }
         // row by row of the last output dimension (a plain copy when it is contiguous in x too)
         const std::size_t inner = out[nd - 1], step = stride[nd - 1];
         Shape index(nd, 0);
         std::size_t offset = 0;
         for (std::size_t i = 0; i < n; i += inner) {
-            if (step == 1) std::copy_n(src + offset, inner, dst + i);
+            if (step == 1 && inner >= 64) std::copy_n(src + offset, inner, dst + i);
+            else if (step == 1)  // short runs (a head's 16 values): a loop, not a call to memmove each
+                for (std::size_t k = 0; k < inner; ++k) dst[i + k] = src[offset + k];
             else
                 for (std::size_t k = 0; k < inner; ++k) dst[i + k] = src[offset + k * step];
             for (std::size_t d = nd - 1; d-- > 0;) {  // next row, carrying through the outer dimensions

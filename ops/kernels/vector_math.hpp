@@ -12,8 +12,9 @@
 
 // Marks a hot loop's function (a template too: each instantiation, its lambdas inlined) for
 // AVX-512 and AVX2 copies besides the baseline x86-64 one; the loader picks the copy the CPU runs
-// (docs/performance.md, "Where the time went": SGD). Not under GCC's ThreadSanitizer: its build
-// crashes before main in a target_clones resolver.
+// (docs/performance.md, "Where the time went": SGD). Without FMA on purpose: every copy rounds
+// the same operations, so results do not depend on the CPU (and FMA measured no faster here).
+// Not under GCC's ThreadSanitizer: its build crashes before main in a target_clones resolver.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define XGRAD_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

@@ -103,6 +103,7 @@ CASES = [
     F("squeeze_dim", lambda x: x.squeeze(2), R(1, 3, 1, 2)),
     F("permute", lambda x: x.permute(2, 0, 1), R(2, 3, 4)),
     F("transpose_nd", lambda x: x.transpose(0, 2), R(2, 3, 4)),
+    F("transpose_last_two", lambda x: x.transpose(-2, -1), R(2, 11, 13)),  # 8 x 8 tiles and their edges
     F("expand", lambda x: x.expand(2, 3, 4), R(3, 1)),
     F("broadcast_to", lambda x: torch.broadcast_to(x, (2, 4)), R(4)),
     F("repeat", lambda x: x.repeat(2, 1, 3), R(2, 2)),

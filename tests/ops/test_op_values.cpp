@@ -87,6 +87,7 @@ const std::map<std::string, Fn>& calls() {
         {"squeeze_dim", [](T in) { return in[0].squeeze(2); }},
         {"permute", [](T in) { return in[0].permute({2, 0, 1}); }},
         {"transpose_nd", [](T in) { return in[0].transpose(0, 2); }},
+        {"transpose_last_two", [](T in) { return in[0].transpose(-2, -1); }},
         {"expand", [](T in) { return in[0].expand({2, 3, 4}); }},
         {"broadcast_to", [](T in) { return broadcast_to(in[0], {2, 4}); }},
         {"repeat", [](T in) { return repeat(in[0], {2, 1, 3}); }},
