@@ -160,9 +160,9 @@ Tensor prelu(const Tensor& x, const Tensor& alpha) {
 
 Tensor elu(const Tensor& x, double alpha) {
     return pointwise("elu", x,
-        [alpha](auto v) { return v > 0 ? v : static_cast<decltype(v)>(alpha) * std::expm1(v); },
+        [alpha](auto v) { return v > 0 ? v : static_cast<decltype(v)>(alpha) * detail::expm1_of(v); },
         // d = g where x > 0, else alpha e^x g
-        [alpha](auto g, auto v, auto) { return v > 0 ? g : static_cast<decltype(g)>(alpha) * std::exp(v) * g; });
+        [alpha](auto g, auto v, auto) { return v > 0 ? g : static_cast<decltype(g)>(alpha) * detail::exp_of(v) * g; });
 }
 
 Tensor gelu(const Tensor& x, GeluApproximation approximate) {

@@ -263,7 +263,7 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
 }
 
 Tensor exp(const Tensor& x) {
-    return pointwise("exp", x, [](auto v) { return std::exp(v); },
+    return pointwise("exp", x, [](auto v) { return detail::exp_of(v); },
         // d(e^x) = g e^x
         [](auto g, auto, auto y) { return g * y; });
 }
@@ -329,7 +329,7 @@ Tensor log1p(const Tensor& x) {
 }
 
 Tensor expm1(const Tensor& x) {
-    return pointwise("expm1", x, [](auto v) { return std::expm1(v); },
+    return pointwise("expm1", x, [](auto v) { return detail::expm1_of(v); },
         // d(e^x - 1) = g (y + 1)
         [](auto g, auto, auto y) { return g * (y + decltype(y)(1)); });
 }

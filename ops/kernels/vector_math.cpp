@@ -37,12 +37,7 @@ XGRAD_VECTOR_CLONES void tanh_floats(const float* __restrict x, float* __restric
 }
 
 XGRAD_VECTOR_CLONES void exp_floats(float* y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const double d = y[i];
-        // e^d is 0 in float below -104 and inf above 89; the clamp keeps 2^k in range, NaN passes
-        const double e = exp_bounded(std::clamp(d, -104.0, 89.0));
-        y[i] = d != d ? static_cast<float>(d) : static_cast<float>(e);
-    }
+    for (std::size_t i = 0; i < n; ++i) y[i] = exp_float(y[i]);
 }
 
 /// Φ(x) = erfc(-x/√2) / 2: 1 - erfc(|x|/√2)/2 for x >= 0, erfc(|x|/√2)/2 below, with e = e^(-x²/2)

@@ -175,21 +175,22 @@ TEST_CASE("activations reject bad arguments", "[activation][errors]") {
     CHECK_THROWS_WITH(softplus(x, 0), "softplus: beta must be positive, got 0");
 }
 
-// ops/kernels/vector_math.cpp computes float32 tanh, gelu, gelu's gradient and softmax's
-// exponentials in double and rounds once: against double references at 400,001 points in
+// ops/kernels/vector_math.cpp computes float32 tanh, gelu, gelu's gradient, exp, expm1 and
+// softmax's exponentials in double and rounds once: against double references at 400,001 points in
 // [-16, 16], at most 1 ulp off (gelu' where it crosses 0: its terms cancel) and nearly all exact;
 // softmax (e^v / (e^v + 1), rounded three times) within 3 ulp.
-TEST_CASE("float32 tanh, gelu and gelu's gradient are correctly rounded, softmax within 3 ulp", "[activation]") {
+TEST_CASE("float32 tanh, gelu, gelu's gradient, exp and expm1 are correctly rounded, softmax within 3 ulp", "[activation]") {
     constexpr std::size_t n = 400001;
     std::vector<float> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = -16.0f + 32.0f * static_cast<float>(i) / static_cast<float>(n - 1);
     Tensor x = Tensor::from(v, {n}, {.requires_grad = true});
-    const Tensor th = tanh(x), ge = gelu(x);
+    const Tensor th = tanh(x), ge = gelu(x), ex = exp(x.detach()), em = expm1(x.detach());
     ge.backward(Tensor::ones({n}));
     // softmax over rows of 2: [v, 0] -> e^v / (e^v + 1)
     const Tensor sm = softmax(stack({x.detach(), Tensor::zeros({n})}, 1), 1);
     const auto t = th.data<float>(), g = ge.data<float>(), dg = x.grad()->data<float>(), s = sm.data<float>();
-    std::size_t inexact[4] = {0, 0, 0, 0};
+    const auto e = ex.data<float>(), e1 = em.data<float>();
+    std::size_t inexact[6] = {0, 0, 0, 0, 0, 0};
     auto check = [&](int k, float got, double want, std::size_t i) {
         const auto w = static_cast<float>(want);
         if (got == w) return;
@@ -205,6 +206,8 @@ TEST_CASE("float32 tanh, gelu and gelu's gradient are correctly rounded, softmax
         check(1, g(i), xi * cdf, i);
         check(2, dg(i), cdf + xi * std::exp(-0.5 * xi * xi) / std::sqrt(2 * std::numbers::pi), i);
         check(3, s(i, 0), 1 / (1 + std::exp(-xi)), i);
+        check(4, e(i), std::exp(xi), i);
+        check(5, e1(i), std::expm1(xi), i);
     }
-    for (std::size_t k = 0; k < 3; ++k) CHECK(inexact[k] < n / 10000);
+    for (std::size_t k : {0, 1, 2, 4, 5}) CHECK(inexact[k] < n / 10000);
 }
