@@ -35,10 +35,12 @@ XGRAD_INLINE double exp_reduced(double y, double& s) {
     const double t = y * 1.4426950408889634 + 0x1.8p52;
     const double k = t - 0x1.8p52;
     const double r = (y - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;  // ln2 in two parts
-    double p = 1.0 / 6227020800.0;
-    for (const double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
-                           1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0})
-        p = p * r + c;
+    // Horner's rule written out: a loop here, inlined early into a caller's loop, would keep that
+    // loop from vectorising
+    const double p =
+        ((((((((((((1.0 / 6227020800.0) * r + 1.0 / 479001600.0) * r + 1.0 / 39916800.0) * r + 1.0 / 3628800.0) * r +
+                1.0 / 362880.0) * r + 1.0 / 40320.0) * r + 1.0 / 5040.0) * r + 1.0 / 720.0) * r + 1.0 / 120.0) * r +
+            1.0 / 24.0) * r + 1.0 / 6.0) * r + 0.5) * r + 1.0;
     s = std::bit_cast<double>((std::bit_cast<std::uint64_t>(t) + 1023) << 52);
     return p * r;
 }
