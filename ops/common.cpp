@@ -117,10 +117,8 @@ Array sum_to(const Array& grad, const Shape& shape) {
             std::transform(wide.begin(), wide.end(), out.begin(), [](std::uint64_t v) { return static_cast<std::int64_t>(v); });
             return out;
         } else if (std::all_of(shape.begin(), shape.end(), [](std::size_t e) { return e == 1; })) {
-            double acc = 0;  // a sum of everything, accumulated in double
-            for (T e : g) acc += e;
-            Values<T> out = Values<T>::from_shape(shape);
-            *out.data() = static_cast<T>(acc);
+            Values<T> out = Values<T>::from_shape(shape);  // a sum of everything, accumulated in double
+            *out.data() = static_cast<T>(sum_in_double(g.data(), g.size()));
             return out;
         } else {
             return sum_into<T>(g, from, shape, stride);

@@ -112,6 +112,17 @@ XGRAD_VECTOR_CLONES void grad_span(T* __restrict g, const T* __restrict x, const
     for (std::size_t i = 0; i < n; ++i) g[i] = d(g[i], x[i], y[i]);
 }
 
+/// Σ p[i] accumulated in double, in 8 partial sums (one running sum waits on each addition).
+template <class T>
+XGRAD_VECTOR_CLONES double sum_in_double(const T* p, std::size_t n) {
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (std::size_t j = 0; j < 8; ++j) part[j] += static_cast<double>(p[i + j]);
+    for (; i < n; ++i) part[i % 8] += static_cast<double>(p[i]);
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 /// Elements below which a pointwise loop runs inline: the dispatch to a vector copy costs more.
 inline constexpr std::size_t vector_copy_grain = 256;
 

@@ -102,8 +102,7 @@ Tensor sum_all(const char* name, const Tensor& x, bool mean) {
         [mean](Inputs in) {
             return visit_float(in[0], [&](const auto& v) -> Array {
                 using T = value_t<decltype(v)>;
-                double acc = 0;
-                for (T e : v) acc += e;
+                double acc = detail::sum_in_double(v.data(), v.size());
                 if (mean) acc /= static_cast<double>(v.size());
                 return Values<T>(static_cast<T>(acc));
             });
