@@ -124,7 +124,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                 const T* g = get<T>(c.grad).data();
                 const T* w = has_w ? get<T>(c.in[wi]).data() : nullptr;
                 Values<T> dx = Values<T>::from_shape(xv.shape());
-                std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(n), dh(n);
+                std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(xv.size() ? n : 0), dh(h.size());  // no scratch for (0, 2^40)
                 const std::size_t rows = n ? xv.size() / n : 0;
                 for (std::size_t r = 0; r < rows; ++r) {
                     const T* row = xv.data() + r * n;

@@ -25,6 +25,17 @@ TEST_CASE("empty tensors many entries long cost nothing per entry", "[ops][edge]
     CHECK(multinomial(wide, 3, true).shape() == Shape{0, 3});
     CHECK(std::isnan(cross_entropy(wide, Tensor::from(std::vector<std::int64_t>{}, {0})).item()));  // the mean of nothing
     CHECK(batch_norm(Tensor::zeros({huge, 0, 5}), Tensor(), Tensor(), Tensor(), Tensor(), true).numel() == 0);
+    // softmax over the empty axis of (2, 0, 2^40): its per-slice totals were 2^40 floats (fuzz_ops)
+    for (const bool log : {false, true}) {
+        Tensor flat = Tensor::zeros({2, 0, huge}, {.requires_grad = true});
+        const Tensor s = log ? log_softmax(flat, 1) : softmax(flat, 1);
+        CHECK(s.shape() == Shape{2, 0, huge});
+        s.sum().backward();
+        CHECK(flat.grad()->numel() == 0);
+    }
+    Tensor rows = Tensor::zeros({0, huge}, {.requires_grad = true});
+    layer_norm(rows, {huge}, Tensor(), Tensor()).sum().backward();  // its scratch rows were 2^40 long
+    CHECK(rows.grad()->numel() == 0);
     CHECK_THROWS_WITH(split(wide, 1, 1), Catch::Contains("pieces"));
     // an empty index of 2^40 rows into rows 2^40 long: the result's strides would overflow
     CHECK_THROWS_AS(take_rows(Tensor::zeros({3, huge, 0}), Tensor::zeros({huge, 0}, {.dtype = int64})), ShapeError);
