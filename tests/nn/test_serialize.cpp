@@ -144,7 +144,7 @@ TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]")
     const auto path = dir / "model.npz";
     // Version k: values k + [0, 0.5) drawn from a generator seeded with k (incompressible, and
     // the first value tells which version a file holds).
-    auto version = [](int k) {
+    auto version_k = [](int k) {
         Generator gen(static_cast<std::uint64_t>(k));
         GeneratorGuard guard(gen);
         nn::NamedTensors t;
@@ -156,7 +156,7 @@ TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]")
         const auto loaded = nn::load_npz(path);  // throws on a torn file
         REQUIRE(loaded.size() == 3);
         const int k = static_cast<int>(std::floor(loaded[0].second.data<float>()(0)));
-        const auto expected = version(k);
+        const auto expected = version_k(k);
         for (std::size_t i = 0; i < 3; ++i) CHECK((loaded[i].second.data<float>() == expected[i].second.data<float>()));
         return k;
     };
@@ -176,7 +176,7 @@ TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]")
             const rlimit cap{size_limit, size_limit};
             ::setrlimit(RLIMIT_FSIZE, &cap);  // past it, the write kills with SIGXFSZ
             try {
-                for (int k = newest + 1;; ++k) nn::save_npz(path, version(k));
+                for (int k = newest + 1;; ++k) nn::save_npz(path, version_k(k));
             } catch (...) {
                 ::_exit(3);
             }
@@ -194,7 +194,7 @@ TEST_CASE("a save killed midway leaves the previous file intact", "[serialize]")
         for (const auto& t : temporaries()) fs::remove(t);  // what an interrupted save leaves
         return WTERMSIG(status);
     };
-    nn::save_npz(path, version(0));
+    nn::save_npz(path, version_k(0));
     using namespace std::chrono;
     auto wait_for = [](auto condition) {
         for (const auto deadline = steady_clock::now() + seconds(30); !condition() && steady_clock::now() < deadline;)

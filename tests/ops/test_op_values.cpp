@@ -11,7 +11,7 @@ using namespace xgrad;
 namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+[[maybe_unused]] constexpr double nan = std::numeric_limits<double>::quiet_NaN();  // for generated rows that hold one
 
 struct Value {
     Dtype dtype;
