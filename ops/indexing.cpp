@@ -87,16 +87,24 @@ Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, cons
     return visit_float(grad, [&](const auto& g) -> Array {
         using T = value_t<decltype(g)>;
         const auto s = split_axis(shape, axis);
+        const std::size_t m = idx.size();
+        if (idx.contiguous() && g.size() > 0) {  // distinct entries in a block: copied, zeros around it
+            Values<T> out = Values<T>::from_shape(shape);
+            const T* src = g.data();
+            T* dst = out.data();
+            const std::size_t before = idx[0] * s.inner, block = m * s.inner, row = s.n * s.inner;
+            for (std::size_t o = 0; o < s.outer; ++o) {
+                T* r = dst + o * row;
+                std::fill_n(r, before, T(0));
+                std::copy_n(src + o * block, block, r + before);
+                std::fill_n(r + before + block, row - before - block, T(0));
+            }
+            return out;
+        }
         Values<T> out = xt::zeros<T>(shape);
         const T* src = g.data();
         T* dst = out.data();
-        const std::size_t m = idx.size();
         if (g.size() == 0) return out;
-        if (idx.contiguous()) {  // distinct entries in a block: copied, not added
-            for (std::size_t o = 0; o < s.outer; ++o)
-                std::copy_n(src + o * m * s.inner, m * s.inner, dst + (o * s.n + idx[0]) * s.inner);
-            return out;
-        }
         for (std::size_t o = 0; o < s.outer; ++o)
             for (std::size_t k = 0; k < m; ++k) {
                 T* __restrict row = dst + (o * s.n + idx[k]) * s.inner;
