@@ -72,6 +72,50 @@ ChannelMoments channel_moments(const T* x, std::size_t batch, std::size_t channe
     return m;
 }
 
+// y = (x - μ) r w + b for each of `rows` rows of n values (w and b may be null: 1 and 0).
+template <class T>
+XGRAD_VECTOR_CLONES void layer_norm_rows(const T* __restrict x, T* __restrict y, std::size_t rows, std::size_t n, double eps,
+                                         const T* __restrict w, const T* __restrict b) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* row = x + r * n;
+        const auto [mean, rstd] = row_moments(row, n, eps);
+        const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
+        T* out = y + r * n;
+        if (w && b)
+            for (std::size_t i = 0; i < n; ++i) out[i] = (row[i] - m) * k * w[i] + b[i];
+        else
+            for (std::size_t i = 0; i < n; ++i) out[i] = ((row[i] - m) * k) * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
+    }
+}
+
+// x̂ = (x - μ) r; dx = r (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)) with dx̂ = g w; dw += Σ g x̂; db += Σ g
+// (dw, db and w may be null); h and dh hold n values of scratch.
+template <class T>
+XGRAD_VECTOR_CLONES void layer_norm_backward_rows(const T* __restrict x, const T* __restrict g, T* __restrict dx, std::size_t rows,
+                                                  std::size_t n, double eps, const T* __restrict w, T* __restrict dw,
+                                                  T* __restrict db, T* __restrict h, T* __restrict dh) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* row = x + r * n;
+        const T* gr = g + r * n;
+        const auto [mean, rstd] = row_moments(row, n, eps);
+        const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
+        for (std::size_t i = 0; i < n; ++i) h[i] = (row[i] - m) * k;
+        if (w)
+            for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i] * w[i];
+        else
+            for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i];
+        const double sdh = lane_sum(n, [dh](std::size_t i) { return static_cast<double>(dh[i]); });
+        const double sdhh = lane_sum(n, [dh, h](std::size_t i) { return static_cast<double>(dh[i] * h[i]); });
+        if (dw)
+            for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
+        if (db)
+            for (std::size_t i = 0; i < n; ++i) db[i] += gr[i];
+        const T mdh = static_cast<T>(sdh / static_cast<double>(n)), mdhh = static_cast<T>(sdhh / static_cast<double>(n));
+        T* d = dx + r * n;
+        for (std::size_t i = 0; i < n; ++i) d[i] = k * (dh[i] - mdh - h[i] * mdhh);
+    }
+}
+
 void check_affine(const char* op, const Tensor& p, const Shape& want, const char* what, const Tensor& x) {
     if (p.defined() && p.shape() != want)
         throw ShapeError(std::string(op) + ": " + what + " " + shape_str(p.shape()) + " must be " + shape_str(want) +
@@ -101,53 +145,19 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
             return visit_float(in[0], [&](const auto& xv) -> Array {
                 using T = value_t<decltype(xv)>;
                 Values<T> y = Values<T>::from_shape(xv.shape());
-                const T* w = has_w ? get<T>(in[wi]).data() : nullptr;
-                const T* b = has_b ? get<T>(in[bi]).data() : nullptr;
-                const std::size_t rows = n ? xv.size() / n : 0;
-                for (std::size_t r = 0; r < rows; ++r) {
-                    const T* row = xv.data() + r * n;
-                    const auto [mean, rstd] = row_moments(row, n, eps);
-                    const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
-                    T* out = y.data() + r * n;
-                    if (w && b)
-                        for (std::size_t i = 0; i < n; ++i) out[i] = (row[i] - m) * k * w[i] + b[i];
-                    else
-                        for (std::size_t i = 0; i < n; ++i) out[i] = ((row[i] - m) * k) * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
-                }
+                layer_norm_rows(xv.data(), y.data(), n ? xv.size() / n : 0, n, eps, has_w ? get<T>(in[wi]).data() : nullptr,
+                                has_b ? get<T>(in[bi]).data() : nullptr);
                 return y;
             });
         },
-        // x̂ = (x - μ) r; dx = r (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)) with dx̂ = g w; dw = Σ g x̂; db = Σ g
         [n, eps, has_w, has_b, wi, bi](const BackwardArgs& c) -> Grads {
             return visit_float(c.in[0], [&](const auto& xv) -> Grads {
                 using T = value_t<decltype(xv)>;
-                const T* g = get<T>(c.grad).data();
-                const T* w = has_w ? get<T>(c.in[wi]).data() : nullptr;
                 Values<T> dx = Values<T>::from_shape(xv.shape());
                 std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(xv.size() ? n : 0), dh(h.size());  // no scratch for (0, 2^40)
-                const std::size_t rows = n ? xv.size() / n : 0;
-                for (std::size_t r = 0; r < rows; ++r) {
-                    const T* row = xv.data() + r * n;
-                    const T* gr = g + r * n;
-                    const auto [mean, rstd] = row_moments(row, n, eps);
-                    const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
-                    T* hp = h.data();
-                    T* dhp = dh.data();
-                    for (std::size_t i = 0; i < n; ++i) hp[i] = (row[i] - m) * k;
-                    if (w)
-                        for (std::size_t i = 0; i < n; ++i) dhp[i] = gr[i] * w[i];
-                    else
-                        std::copy(gr, gr + n, dhp);
-                    const double sdh = lane_sum(n, [dhp](std::size_t i) { return static_cast<double>(dhp[i]); });
-                    const double sdhh = lane_sum(n, [dhp, hp](std::size_t i) { return static_cast<double>(dhp[i] * hp[i]); });
-                    if (has_w)
-                        for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
-                    if (has_b)
-                        for (std::size_t i = 0; i < n; ++i) db[i] += gr[i];
-                    const T mdh = static_cast<T>(sdh / static_cast<double>(n)), mdhh = static_cast<T>(sdhh / static_cast<double>(n));
-                    T* d = dx.data() + r * n;
-                    for (std::size_t i = 0; i < n; ++i) d[i] = k * (dh[i] - mdh - h[i] * mdhh);
-                }
+                layer_norm_backward_rows(xv.data(), get<T>(c.grad).data(), dx.data(), n ? xv.size() / n : 0, n, eps,
+                                         has_w ? get<T>(c.in[wi]).data() : nullptr, has_w ? dw.data() : nullptr,
+                                         has_b ? db.data() : nullptr, h.data(), dh.data());
                 Grads out(c.in.size());
                 if (c.needs[0]) out[0] = Array(std::move(dx));
                 auto as_values = [&](const std::vector<T>& v, const Array& like) {
