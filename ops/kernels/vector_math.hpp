@@ -52,8 +52,8 @@ XGRAD_INLINE double expm1_bounded(double y) {
     return s * q + (s - 1);
 }
 
-/// e^v and e^v - 1 of a float in double, rounded once: glibc's expf/expm1f values (correctly
-/// rounded), in a form that vectorises. NaN stays NaN; below -104 e^v is 0, above 89 inf.
+/// e^v and e^v - 1 of a float in double, rounded once: correctly rounded (glibc's expf is not
+/// always: 0x1.d81eecp-2 at x = -0x1.8c68cap-1, for 0x1.d81eeap-2), in a form that vectorises. NaN stays NaN; below -104 e^v is 0, above 89 inf.
 /// ops/kernels/vector_math.cpp's kernels take their loops; these inline into any op's lambda.
 XGRAD_INLINE float exp_float(float v) {
     const double d = std::clamp(static_cast<double>(v), -104.0, 89.0);
