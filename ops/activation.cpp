@@ -93,9 +93,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-    return with_stats(pointwise("tanh", x,
-        detail::overloaded{[](auto v) { return detail::tanh_of(v); },
-                           [](const float* v, float* y, std::size_t n) { detail::tanh_floats(v, y, n); }},
+    return with_stats(pointwise("tanh", x, [](auto v) { return detail::tanh_of(v); },
         // d tanh = g (1 - tanh²)
         [](auto g, auto, auto y) { return g * (decltype(y)(1) - y * y); }), tanh_stats);
 }
@@ -181,21 +179,25 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
                 return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v));
             });
     }
+    // float through erfc in double (ops/kernels/vector_math.hpp), correctly rounded
     return pointwise("gelu", x,
-        detail::overloaded{[](auto v) {
-                               using T = decltype(v);
-                               return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-                           },
-                           [](const float* v, float* y, std::size_t n) { detail::gelu_floats(v, y, n); }},
-        // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π), and Φ(x) = y / x from the output: no
-        // second erf; near 0, Φ = 1/2 + x φ(0)
-        detail::overloaded{[](auto g, auto v, auto y) {
-                               using T = decltype(v);
-                               const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-                               const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
-                               return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
-                           },
-                           [](const float* v, const float*, float* g, std::size_t n) { detail::gelu_backward_floats(v, g, n); }});
+        [](auto v) {
+            using T = decltype(v);
+            if constexpr (std::is_same_v<T, float>) return detail::gelu_float(v);
+            else return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
+        },
+        // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π); in double Φ(x) = y / x from the
+        // output (no second erf), and 1/2 + x φ(0) near 0
+        [](auto g, auto v, auto y) {
+            using T = decltype(v);
+            if constexpr (std::is_same_v<T, float>) {
+                return detail::gelu_grad_float(g, v);
+            } else {
+                const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+                const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
+                return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
+            }
+        });
 }
 
 Tensor silu(const Tensor& x) {
@@ -303,7 +305,7 @@ Values<T> softmax_axis(const Values<T>& x, std::size_t axis, bool log) {
 }
 
 // softmax:     dx = y (g - Σ g y)
-// log_softmax: dx = g - e^y Σ g
+// log_softmax: dx = g - e^y Σ g, with e^y already in dx (softmax_backward takes it in one pass)
 template <class T>
 inline void softmax_backward_block(const T* __restrict g, const T* __restrict y, T* __restrict dx, std::size_t n, std::size_t inner,
                                    bool log, T* __restrict dot) {
@@ -311,8 +313,6 @@ inline void softmax_backward_block(const T* __restrict g, const T* __restrict y,
         T d = 0;
         for (std::size_t k = 0; k < n; ++k) d += log ? g[k] : g[k] * y[k];
         if (log) {
-            for (std::size_t k = 0; k < n; ++k) dx[k] = y[k];
-            detail::exp_in_place(dx, n);  // e^y: the softmax
             for (std::size_t k = 0; k < n; ++k) dx[k] = g[k] - dx[k] * d;
         } else {
             for (std::size_t k = 0; k < n; ++k) dx[k] = y[k] * (g[k] - d);
@@ -323,8 +323,6 @@ inline void softmax_backward_block(const T* __restrict g, const T* __restrict y,
     for (std::size_t k = 0; k < n; ++k)
         for (std::size_t i = 0; i < inner; ++i) dot[i] += log ? g[k * inner + i] : g[k * inner + i] * y[k * inner + i];
     if (log) {
-        for (std::size_t k = 0; k < n * inner; ++k) dx[k] = y[k];
-        detail::exp_in_place(dx, n * inner);  // e^y: the softmax
         for (std::size_t k = 0; k < n; ++k)
             for (std::size_t i = 0; i < inner; ++i) dx[k * inner + i] = g[k * inner + i] - dx[k * inner + i] * dot[i];
     } else {
@@ -345,6 +343,10 @@ Values<T> softmax_backward(const Values<T>& g, const Values<T>& y, std::size_t a
     const auto s = detail::split_axis(y.shape(), axis);
     Values<T> dx = Values<T>::from_shape(y.shape());
     if (dx.size() == 0) return dx;
+    if (log) {  // e^y, the softmax, for every block in one vector pass
+        std::copy(y.begin(), y.end(), dx.begin());
+        detail::exp_in_place(dx.data(), dx.size());
+    }
     std::vector<T> dot(s.inner);
     softmax_backward_blocks(g.data(), y.data(), dx.data(), s.outer, s.n, s.inner, log, dot.data());
     return dx;

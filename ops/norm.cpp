@@ -9,6 +9,7 @@
 
 namespace xgrad {
 
+using detail::lane_sum;
 using detail::value_t;
 
 namespace {
@@ -28,22 +29,10 @@ XGRAD_VECTOR_CLONES void for_each_element(std::size_t batch, std::size_t channel
             for (std::size_t l = 0, at = (n * channels + c) * inner; l < inner; ++l) f(c, at + l);
 }
 
-// Σ f(i) over i < n in double, in 8 partial sums: one running sum would keep the loop from
-// vectorising (and wait on each addition's latency).
-template <class F>
-XGRAD_VECTOR_CLONES double lane_sum(std::size_t n, F f) {
-    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (std::size_t j = 0; j < 8; ++j) part[j] += f(i + j);
-    for (; i < n; ++i) part[i % 8] += f(i);
-    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-
 // Mean and 1/sqrt(biased var + eps) of n contiguous values, accumulated in double.
 template <class T>
 std::pair<double, double> row_moments(const T* x, std::size_t n, double eps) {
-    const double mean = lane_sum(n, [x](std::size_t i) { return static_cast<double>(x[i]); }) / static_cast<double>(n);
+    const double mean = detail::sum_in_double(x, n) / static_cast<double>(n);
     const double q = lane_sum(n, [x, mean](std::size_t i) {
         const double d = static_cast<double>(x[i]) - mean;
         return d * d;
@@ -104,7 +93,7 @@ XGRAD_VECTOR_CLONES void layer_norm_backward_rows(const T* __restrict x, const T
             for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i] * w[i];
         else
             for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i];
-        const double sdh = lane_sum(n, [dh](std::size_t i) { return static_cast<double>(dh[i]); });
+        const double sdh = detail::sum_in_double(dh, n);
         const double sdhh = lane_sum(n, [dh, h](std::size_t i) { return static_cast<double>(dh[i] * h[i]); });
         if (dw)
             for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
@@ -273,19 +262,16 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // the running statistics move towards the batch's mean and unbiased variance (not recorded)
     if (running_mean.defined() || running_var.defined()) {
         NoGradGuard no_grad;
-        const ChannelMoments& m = *moments;
-        {
-            auto update = [&](Tensor& t, const std::vector<double>& v, double factor) {
-                if (!t.defined()) return;
-                visit_float(t.mutable_array(), [&](auto& a) {
-                    using S = value_t<decltype(a)>;
-                    for (std::size_t c = 0; c < channels; ++c)
-                        a.data()[c] = static_cast<S>((1 - momentum) * static_cast<double>(a.data()[c]) + momentum * v[c] * factor);
-                });
-            };
-            update(running_mean, m.mean, 1.0);
-            update(running_var, m.var, static_cast<double>(count) / static_cast<double>(count - 1));
-        }
+        auto update = [&](Tensor& t, const std::vector<double>& v, double factor) {
+            if (!t.defined()) return;
+            visit_float(t.mutable_array(), [&](auto& a) {
+                using S = value_t<decltype(a)>;
+                for (std::size_t c = 0; c < channels; ++c)
+                    a.data()[c] = static_cast<S>((1 - momentum) * static_cast<double>(a.data()[c]) + momentum * v[c] * factor);
+            });
+        };
+        update(running_mean, moments->mean, 1.0);
+        update(running_var, moments->var, static_cast<double>(count) / static_cast<double>(count - 1));
     }
     return y;
 }

@@ -1,14 +1,15 @@
 #pragma once
-// Transcendental functions of float arrays in loops the compiler vectorises, built for AVX-512,
-// AVX2 and baseline x86-64, the loader picking the copy the CPU runs. Each computes in double
-// and rounds once, so the results are glibc's (correctly rounded) in all but rare ties
-// (docs/performance.md, "Tensor programs"). Not public.
+// Float exp, expm1, tanh and gelu in double, rounded once (correctly rounded but for rare ties),
+// written so that a loop over them vectorises: inlined into pointwise() loops built for AVX-512,
+// AVX2 and baseline x86-64, the loader picking the copy the CPU runs (docs/performance.md,
+// "Tensor programs"). Not public.
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <numbers>
 #include <type_traits>
 
 // Marks a hot loop's function (a template too: each instantiation, its lambdas inlined) for
@@ -52,9 +53,16 @@ XGRAD_INLINE double expm1_bounded(double y) {
     return s * q + (s - 1);
 }
 
+/// e^y for y in [-1022 ln2, 1023 ln2].
+XGRAD_INLINE double exp_bounded(double y) {
+    double s;
+    const double q = exp_reduced(y, s);
+    return s * q + s;
+}
+
 /// e^v and e^v - 1 of a float in double, rounded once: correctly rounded (glibc's expf is not
-/// always: 0x1.d81eecp-2 at x = -0x1.8c68cap-1, for 0x1.d81eeap-2), in a form that vectorises. NaN stays NaN; below -104 e^v is 0, above 89 inf.
-/// ops/kernels/vector_math.cpp's kernels take their loops; these inline into any op's lambda.
+/// always: 0x1.d81eecp-2 at x = -0x1.8c68cap-1, for 0x1.d81eeap-2). NaN stays NaN; below -104
+/// e^v is 0, above 89 inf.
 XGRAD_INLINE float exp_float(float v) {
     const double d = std::clamp(static_cast<double>(v), -104.0, 89.0);
     double s;
@@ -88,8 +96,52 @@ XGRAD_INLINE float tanh_float(float v) {
     return static_cast<float>(std::copysign(em / (em + 2), x));
 }
 
-/// y[i] = tanh x[i].
-void tanh_floats(const float* x, float* y, std::size_t n);
+/// e^(z²) erfc z for z in [0, 11], a polynomial in s, t = 1 / (1 + z/2) mapped to [-1, 1], that
+/// ops/kernels/fit_erfc.py fits (relative error 6.7e-13); Horner's rule without a loop, as above.
+XGRAD_INLINE double scaled_erfc(double z) {
+    const double s = (1 / (1 + 0.5 * z) - 15.0 / 26) / (11.0 / 26);  // t in [2/13, 1] -> s in [-1, 1]
+    double p = -5.757866663474203e-09;
+    p = p * s - 5.8107938729418214e-08; p = p * s + 1.4058851148509843e-07; p = p * s + 3.3986371236635175e-07;
+    p = p * s - 1.5393238886268004e-06; p = p * s + 5.54925386770841e-07; p = p * s + 9.973016339964808e-06;
+    p = p * s - 2.3877980629683984e-05; p = p * s - 4.0984346145735196e-05; p = p * s + 0.0002804971036304926;
+    p = p * s + 6.976492851781494e-05; p = p * s - 0.0031638422480019645; p = p * s - 0.0009357790935511986;
+    p = p * s + 0.04820990135604086; p = p * s + 0.19931336499573488; p = p * s + 0.42915618770848607;
+    p = p * s + 0.3271253623711569;
+    return p;
+}
+
+/// Beyond z = 11, erfc z and e^(-z²) are 0 in float.
+inline constexpr double erfc_zmax = 11;
+
+/// e^(-x²/2), 0 beyond erfc_zmax (so that gelu' at ±inf is inf·0 = NaN, as PyTorch's).
+XGRAD_INLINE double exp_minus_half_square(double v) {
+    const double z2 = 0.5 * v * v, zmax2 = erfc_zmax * erfc_zmax;
+    return z2 < zmax2 ? exp_bounded(-std::min(z2, zmax2)) : 0.0;
+}
+
+/// Φ(x) = erfc(-x/√2) / 2: 1 - erfc(|x|/√2)/2 for x >= 0, erfc(|x|/√2)/2 below, with e = e^(-x²/2)
+/// (z² = x²/2 is exact for a float x).
+XGRAD_INLINE double normal_cdf(double v, double e) {
+    const double z = std::min(std::abs(v) * (std::numbers::sqrt2 / 2), erfc_zmax);
+    const double half_erfc = z < erfc_zmax ? 0.5 * scaled_erfc(z) * e : 0.0;
+    return v >= 0 ? 1 - half_erfc : half_erfc;
+}
+
+/// gelu(x) = x Φ(x) of a float, through erfc (accurate in the far negative tail, where
+/// 1 + erf(x/√2) would cancel to 0).
+XGRAD_INLINE float gelu_float(float x) {
+    const double v = x;
+    return static_cast<float>(v * normal_cdf(v, exp_minus_half_square(v)));
+}
+
+/// g (Φ(x) + x φ(x)), gelu's derivative at a float x times g, φ(x) = e^(-x²/2) / √(2π), all in
+/// double: below 0 the two terms nearly cancel (d ~ φ/x²), so Φ must be better than gelu's float
+/// output divided by x.
+XGRAD_INLINE float gelu_grad_float(float g, float x) {
+    const double v = x, e = exp_minus_half_square(v);
+    return static_cast<float>(g * (normal_cdf(v, e) + v * (0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2) * e));
+}
+
 /// y[i] = e^y[i], in place. NaN stays NaN, -inf gives 0.
 void exp_floats(float* y, std::size_t n);
 /// e^y[i] in place: exp_floats for float, std::exp for double.
@@ -97,10 +149,5 @@ inline void exp_in_place(float* y, std::size_t n) { exp_floats(y, n); }
 inline void exp_in_place(double* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(y[i]);
 }
-/// y[i] = gelu(x[i]) = x Φ(x), Φ the standard normal distribution function, through erfc
-/// (accurate in the far negative tail, where 1 + erf(x/√2) would cancel to 0).
-void gelu_floats(const float* x, float* y, std::size_t n);
-/// g[i] *= Φ(x) + x φ(x), gelu's derivative at x[i].
-void gelu_backward_floats(const float* x, float* g, std::size_t n);
 
 }  // namespace xgrad::detail
