@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fits the polynomial Q of ops/kernels/vector_math.cpp's erfc for z in [0, 11]:
+"""Fits the polynomial Q of ops/kernels/vector_math.hpp's erfc for z in [0, 11]:
 e^(z²) erfc(z) = Q(s), t = 1 / (1 + z/2), s = (t - (a+b)/2) / ((b-a)/2) over t in [a, b] = [2/13, 1].
 Weighted least squares (relative error) in Chebyshev polynomials at 400 Chebyshev nodes against
 mpmath's erfc at 40 digits, printed as monomial coefficients for Horner's rule (highest first)

@@ -175,7 +175,7 @@ TEST_CASE("activations reject bad arguments", "[activation][errors]") {
     CHECK_THROWS_WITH(softplus(x, 0), "softplus: beta must be positive, got 0");
 }
 
-// ops/kernels/vector_math.cpp computes float32 tanh, gelu, gelu's gradient, exp, expm1 and
+// ops/kernels/vector_math.hpp computes float32 tanh, gelu, gelu's gradient, exp, expm1 and
 // softmax's exponentials in double and rounds once: against double references at 400,001 points in
 // [-16, 16], at most 1 ulp off (gelu' where it crosses 0: its terms cancel) and nearly all exact;
 // softmax (e^v / (e^v + 1), rounded three times) within 3 ulp.
