@@ -2,12 +2,15 @@
 
 #include <cmath>
 #include <iomanip>
+#include <memory>
+#include <optional>
 #include <numbers>
 #include <sstream>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "autograd/grad_mode.hpp"
 #include "ops/common.hpp"
 
 namespace xgrad {
@@ -65,6 +68,23 @@ std::string sigmoid_stats(const Array& out) {
 
 std::string tanh_stats(const Array& out) {
     return saturation(out, [](double v) { return std::abs(v) > 0.99; });
+}
+
+// gelu's output and its derivative in double, for a float32 gelu that will be differentiated.
+struct GeluDerivative {
+    const float* x = nullptr;  // the recorded operand's values: a backward at others recomputes
+    std::size_t n = 0;
+    std::optional<Values<double>> d;  // from the buffer cache, as the tensors' storage
+};
+
+XGRAD_VECTOR_CLONES void gelu_and_derivative(const float* __restrict x, float* __restrict y, double* __restrict d,
+                                             std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) detail::gelu_and_derivative_float(x[i], y[i], d[i]);
+}
+
+// g[i] = g[i] d[i] in double, rounded once.
+XGRAD_VECTOR_CLONES void scale_by(float* __restrict g, const double* __restrict d, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) g[i] = static_cast<float>(g[i] * d[i]);
 }
 
 Tensor with_stats(Tensor y, OutputStatsFn stats) {
@@ -180,23 +200,58 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
             });
     }
     // float through erfc in double (ops/kernels/vector_math.hpp), correctly rounded
-    return pointwise("gelu", x,
-        [](auto v) {
-            using T = decltype(v);
-            if constexpr (std::is_same_v<T, float>) return detail::gelu_float(v);
-            else return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
+    const auto f = [](auto v) {
+        using T = decltype(v);
+        if constexpr (std::is_same_v<T, float>) return detail::gelu_float(v);
+        else return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
+    };
+    // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π); in double Φ(x) = y / x from the output (no
+    // second erf), and 1/2 + x φ(0) near 0
+    const auto d = [](auto g, auto v, auto y) {
+        using T = decltype(v);
+        if constexpr (std::is_same_v<T, float>) {
+            return detail::gelu_grad_float(g, v);
+        } else {
+            const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+            const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
+            return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
+        }
+    };
+    if (x.dtype() != float32 || !x.requires_grad() || !is_grad_enabled()) return pointwise("gelu", x, f, d);
+    // A float32 gelu to be differentiated computes its derivative beside the output, in double (8
+    // bytes an element, kept until backward): the two share e^(-x²/2) and Φ(x), and the backward
+    // becomes one multiplication instead of a second erfc and exp (docs/performance.md, "Tensor
+    // programs"). Re-runs of the forward (check_graph, in float64) and a backward at other operand
+    // values take the plain path.
+    auto saved = std::make_shared<GeluDerivative>();
+    return detail::apply_owning("gelu", {x},
+        [saved, f](Inputs in) -> Array {
+            if (saved->d || dtype_of_array(in[0]) != float32) return detail::pointwise_values(in[0], f);
+            const auto& v = get<float>(in[0]);
+            Values<float> y = Values<float>::from_shape(v.shape());
+            saved->x = v.data();
+            saved->n = v.size();
+            saved->d = Values<double>::from_shape(v.shape());
+            float* const yp = y.data();
+            double* const dp = saved->d->data();
+            detail::parallel_for(v.size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                gelu_and_derivative(v.data() + from, yp + from, dp + from, to - from);
+            });
+            return y;
         },
-        // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π); in double Φ(x) = y / x from the
-        // output (no second erf), and 1/2 + x φ(0) near 0
-        [](auto g, auto v, auto y) {
-            using T = decltype(v);
-            if constexpr (std::is_same_v<T, float>) {
-                return detail::gelu_grad_float(g, v);
+        [saved, d](Array&& grad, const detail::OwnedGradArgs& c) -> Grads {
+            const auto* xv = std::get_if<Values<float>>(&c.in[0]);
+            auto* g = std::get_if<Values<float>>(&grad);
+            if (saved->d && xv && g && xv->data() == saved->x && xv->size() == saved->n && g->size() == saved->n) {
+                float* const gp = g->data();
+                const double* const dp = saved->d->data();
+                detail::parallel_for(g->size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                    scale_by(gp + from, dp + from, to - from);
+                });
             } else {
-                const T inv_sqrt_2pi = T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
-                const T cdf = std::abs(v) > T(1e-6) ? y / v : T(0.5) + v * inv_sqrt_2pi;
-                return g * (cdf + v * inv_sqrt_2pi * std::exp(T(-0.5) * v * v));
+                detail::pointwise_grad(grad, c, d);
             }
+            return make_grads(std::move(grad));
         });
 }
 

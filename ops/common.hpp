@@ -131,6 +131,35 @@ double sum_in_double(const T* p, std::size_t n) {
     return lane_sum(n, [p](std::size_t i) { return static_cast<double>(p[i]); });
 }
 
+/// f(v) of every element of a floating array, in the copies of map_span, on xgrad's threads.
+template <class F>
+Array pointwise_values(const Array& x, const F& f) {
+    return visit_float(x, [&](const auto& v) -> Array {
+        using A = std::decay_t<decltype(v)>;
+        Array result(std::in_place_type<A>, v.shape());  // built in place: no Array move
+        A& out = std::get<A>(result);
+        auto* const dst = out.data();
+        const auto* const src = v.data();
+        parallel_for(v.size(), parallel_grain, 16,
+                     [&](std::size_t from, std::size_t to) { map_span(src + from, dst + from, to - from, f); });
+        return result;
+    });
+}
+
+/// grad = d(grad, x, y) elementwise, in place over the gradient (the backward's own buffer), with
+/// x the operand and y the output.
+template <class D>
+void pointwise_grad(Array& grad, const OwnedGradArgs& c, const D& d) {
+    visit_float(grad, [&](auto& g) {
+        using T = value_t<decltype(g)>;
+        T* const dst = g.data();
+        const T* const xp = get<T>(c.in[0]).data();
+        const T* const yp = get<T>(c.out).data();
+        parallel_for(g.size(), parallel_grain, 16,
+                     [&](std::size_t from, std::size_t to) { grad_span(dst + from, xp + from, yp + from, to - from, d); });
+    });
+}
+
 /// A unary op in plain loops that the compiler vectorises (faster than lazy xtensor expressions):
 /// f(v) gives an output element, d(g, x, y) a gradient element from upstream, input and output.
 /// An int64 or bool operand is converted to float32 first (floating()).
@@ -139,28 +168,9 @@ Tensor pointwise(std::string name, const Tensor& x, F f, D d) {
     // x itself when floating: floating(x) would cost a handle copy (two atomic operations) per op
     if (!x.is_floating_point()) return pointwise(std::move(name), floating(x), f, d);
     return apply_owning(std::move(name), {x},
-        [f](Inputs in) {
-            return visit_float(in[0], [&](const auto& v) -> Array {
-                using A = std::decay_t<decltype(v)>;
-                Array result(std::in_place_type<A>, v.shape());  // built in place: no Array move
-                A& out = std::get<A>(result);
-                auto* const dst = out.data();
-                const auto* const src = v.data();
-                parallel_for(v.size(), parallel_grain, 16,
-                             [&](std::size_t from, std::size_t to) { map_span(src + from, dst + from, to - from, f); });
-                return result;
-            });
-        },
+        [f](Inputs in) { return pointwise_values(in[0], f); },
         [d](Array&& grad, const OwnedGradArgs& c) -> Grads {
-            // in place over the gradient, which is this backward's own (the engine's buffer)
-            visit_float(grad, [&](auto& g) {
-                using T = value_t<decltype(g)>;
-                T* const dst = g.data();
-                const T* const xp = get<T>(c.in[0]).data();
-                const T* const yp = get<T>(c.out).data();
-                parallel_for(g.size(), parallel_grain, 16,
-                             [&](std::size_t from, std::size_t to) { grad_span(dst + from, xp + from, yp + from, to - from, d); });
-            });
+            pointwise_grad(grad, c, d);
             return make_grads(std::move(grad));
         });
 }

@@ -14,8 +14,10 @@
 
 // Marks a hot loop's function (a template too: each instantiation, its lambdas inlined) for
 // AVX-512 and AVX2 copies besides the baseline x86-64 one; the loader picks the copy the CPU runs
-// (docs/performance.md, "Where the time went": SGD). Without FMA on purpose: every copy rounds
-// the same operations, so results do not depend on the CPU (and FMA measured no faster here).
+// (docs/performance.md, "Where the time went": SGD). "avx2" brings no FMA, but AVX-512F has its
+// own, and GCC fuses a·b + c in the AVX-512 copies: results can differ in the last bit between an
+// AVX-512 CPU and others (the accuracy tests hold for both). Unfused (-ffp-contract=off), exact
+// gelu's forward measured 1.6x slower on AVX-512, so the fusion stays.
 // Not under GCC's ThreadSanitizer: its build crashes before main in a target_clones resolver.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define XGRAD_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -29,9 +31,10 @@
 
 namespace xgrad::detail {
 
-/// y = k ln2 + r with |r| <= ln2/2: returns e^r - 1 by its Taylor series to r^13 (error below
-/// 1e-17) and sets s = 2^k, built from the bits of y log2(e) + 1.5·2^52. Branch-free, for y in
-/// [-1022 ln2, 1023 ln2]: e^y - 1 = s q + (s - 1), e^y = s q + s.
+/// y = k ln2 + r with |r| <= ln2/2: returns e^r - 1 by its Taylor series to r^11 (relative error
+/// below (ln2/2)^12 / 12! = 6.3e-15, far below a float's 6e-8) and sets s = 2^k, built from the
+/// bits of y log2(e) + 1.5·2^52. Branch-free, for y in [-1022 ln2, 1023 ln2]: e^y - 1 = s q + (s - 1),
+/// e^y = s q + s.
 XGRAD_INLINE double exp_reduced(double y, double& s) {
     const double t = y * 1.4426950408889634 + 0x1.8p52;
     const double k = t - 0x1.8p52;
@@ -39,9 +42,8 @@ XGRAD_INLINE double exp_reduced(double y, double& s) {
     // Horner's rule written out: a loop here, inlined early into a caller's loop, would keep that
     // loop from vectorising
     const double p =
-        ((((((((((((1.0 / 6227020800.0) * r + 1.0 / 479001600.0) * r + 1.0 / 39916800.0) * r + 1.0 / 3628800.0) * r +
-                1.0 / 362880.0) * r + 1.0 / 40320.0) * r + 1.0 / 5040.0) * r + 1.0 / 720.0) * r + 1.0 / 120.0) * r +
-            1.0 / 24.0) * r + 1.0 / 6.0) * r + 0.5) * r + 1.0;
+        ((((((((((1.0 / 39916800.0) * r + 1.0 / 3628800.0) * r + 1.0 / 362880.0) * r + 1.0 / 40320.0) * r +
+              1.0 / 5040.0) * r + 1.0 / 720.0) * r + 1.0 / 120.0) * r + 1.0 / 24.0) * r + 1.0 / 6.0) * r + 0.5) * r + 1.0;
     s = std::bit_cast<double>((std::bit_cast<std::uint64_t>(t) + 1023) << 52);
     return p * r;
 }
@@ -99,7 +101,7 @@ XGRAD_INLINE float tanh_float(float v) {
 /// e^(z²) erfc z for z in [0, 11], a polynomial in s, t = 1 / (1 + z/2) mapped to [-1, 1], that
 /// ops/kernels/fit_erfc.py fits (relative error 6.7e-13); Horner's rule without a loop, as above.
 XGRAD_INLINE double scaled_erfc(double z) {
-    const double s = (1 / (1 + 0.5 * z) - 15.0 / 26) / (11.0 / 26);  // t in [2/13, 1] -> s in [-1, 1]
+    const double s = (26.0 / 11) / (1 + 0.5 * z) - 15.0 / 11;  // t in [2/13, 1] -> s in [-1, 1], one division
     double p = -5.757866663474203e-09;
     p = p * s - 5.8107938729418214e-08; p = p * s + 1.4058851148509843e-07; p = p * s + 3.3986371236635175e-07;
     p = p * s - 1.5393238886268004e-06; p = p * s + 5.54925386770841e-07; p = p * s + 9.973016339964808e-06;
@@ -134,12 +136,25 @@ XGRAD_INLINE float gelu_float(float x) {
     return static_cast<float>(v * normal_cdf(v, exp_minus_half_square(v)));
 }
 
-/// g (Φ(x) + x φ(x)), gelu's derivative at a float x times g, φ(x) = e^(-x²/2) / √(2π), all in
-/// double: below 0 the two terms nearly cancel (d ~ φ/x²), so Φ must be better than gelu's float
-/// output divided by x.
+/// Φ(x) + x φ(x), gelu's derivative, in double from e = e^(-x²/2) and cdf = Φ(x); φ(x) = e / √(2π).
+/// Below 0 the two terms nearly cancel (d ~ φ/x²), so Φ must be better than gelu's float output
+/// divided by x.
+XGRAD_INLINE double gelu_derivative(double v, double e, double cdf) {
+    return cdf + v * (0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2) * e;
+}
+
+/// g (Φ(x) + x φ(x)) at a float x, all in double, rounded once.
 XGRAD_INLINE float gelu_grad_float(float g, float x) {
     const double v = x, e = exp_minus_half_square(v);
-    return static_cast<float>(g * (normal_cdf(v, e) + v * (0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2) * e));
+    return static_cast<float>(g * gelu_derivative(v, e, normal_cdf(v, e)));
+}
+
+/// gelu_float(x) into y and gelu's derivative in double into d, sharing e^(-x²/2) and Φ(x):
+/// static_cast<float>(g * d) is gelu_grad_float(g, x) bit for bit.
+XGRAD_INLINE void gelu_and_derivative_float(float x, float& y, double& d) {
+    const double v = x, e = exp_minus_half_square(v), cdf = normal_cdf(v, e);
+    y = static_cast<float>(v * cdf);
+    d = gelu_derivative(v, e, cdf);
 }
 
 /// y[i] = e^y[i], in place. NaN stays NaN, -inf gives 0.

@@ -214,3 +214,35 @@ TEST_CASE("float32 tanh, gelu, gelu's gradient, exp and expm1 are correctly roun
     // 0x1.d81eeaffcf015p-2, so 0x1.d81eeap-2
     CHECK(exp(Tensor::full({1}, -0x1.8c68cap-1)).item() == static_cast<double>(0x1.d81eeap-2f));
 }
+
+// A float32 gelu that will be differentiated keeps its derivative, computed in double beside the
+// output, for its backward (ops/activation.cpp): g·d must equal the recomputed gradient bit for
+// bit, and a backward at other operand values than the recorded ones must recompute at those.
+TEST_CASE("float32 gelu's kept derivative gives the recomputed gradient bit for bit", "[activation]") {
+    manual_seed(7);
+    constexpr std::size_t n = 70000;  // past the parallel grain: both threads' parts
+    const Tensor x = (Tensor::randn({n}) * 4.0).detach().requires_grad_();
+    const Tensor g = Tensor::randn({n});
+    const Tensor y = gelu(x);
+    y.backward(g, {.retain_graph = true});
+    const Node& node = *y.grad_fn();
+    const bool needs[1] = {true};
+    auto backward_at = [&](const Array& in) {
+        const Array* ptrs[1] = {&in};
+        return Tensor(*node.backward(Array(g.array()), Inputs(ptrs), y.array(), needs).at(0));
+    };
+    // the recorded values in another buffer: the plain path, gelu_grad_float's rounding
+    const Tensor recomputed = backward_at(Array(x.array()));
+    const auto kept = x.grad()->data<float>(), plain = recomputed.data<float>();
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < n; ++i) differ += std::bit_cast<std::uint32_t>(kept(i)) != std::bit_cast<std::uint32_t>(plain(i));
+    CHECK(differ == 0);
+    // other values: their own derivative, not the kept one
+    const Tensor shifted = (x.detach() + 0.5).detach();
+    const Tensor at_shifted = backward_at(shifted.array());
+    const Tensor x2 = shifted.detach().requires_grad_();
+    gelu(x2).backward(g);
+    CHECK((xgrad::test::values(at_shifted) == xgrad::test::values(*x2.grad())));
+    // no graph, no kept derivative: the same values
+    CHECK((xgrad::test::values(gelu(x.detach())) == xgrad::test::values(y.detach())));
+}
