@@ -316,8 +316,24 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
 
 namespace {
 
+// out[at + j] = m[j] ? fill : x[at + j] for each tile of `tile` values, x and out distinct, or (x
+// null) in place over out: with one array or two that cannot overlap, the loop vectorises (an
+// in-place call of the two-array form would fail the compiler's overlap check and run scalar).
+template <class T>
+XGRAD_VECTOR_CLONES void select_tiles(const T* __restrict x, const bool* __restrict mask, std::size_t tile, std::size_t total,
+                                      T fill, T* __restrict out) {
+    const auto* const m = reinterpret_cast<const unsigned char*>(mask);  // bytes: GCC vectorises no bool loads
+    for (std::size_t at = 0; at < total; at += tile) {
+        const T* const src = x ? x + at : out + at;
+        for (std::size_t j = 0; j < tile; ++j) {
+            const T v = src[j];  // read unconditionally: a select, not a branch
+            out[at + j] = m[j] != 0 ? fill : v;
+        }
+    }
+}
+
 // out[i] = mask[i] ? fill : x[i] with the mask broadcast to `shape`; out may be x. A mask that is
-// `shape`'s trailing block (an attention mask (T, T) under (B, H, T, T)) repeats in plain loops.
+// `shape`'s trailing block (an attention mask (T, T) under (B, H, T, T)) repeats in vector loops.
 template <class T>
 void masked_assign(const T* x, const Values<bool>& mask, const Shape& shape, T fill, T* out) {
     const Shape& ms = mask.shape();
@@ -328,9 +344,8 @@ void masked_assign(const T* x, const Values<bool>& mask, const Shape& shape, T f
     if (block && mask.size() > 0) {
         std::size_t total = 1;
         for (auto d : shape) total *= d;
-        const std::size_t tile = mask.size();
-        for (std::size_t at = 0; at < total; at += tile)
-            for (std::size_t j = 0; j < tile; ++j) out[at + j] = m[j] ? fill : x[at + j];
+        if (x == out) select_tiles<T>(nullptr, m, mask.size(), total, fill, out);
+        else select_tiles(x, m, mask.size(), total, fill, out);
         return;
     }
     detail::for_each_broadcast(shape, shape, ms, [&](std::size_t i, std::size_t, std::size_t im) { out[i] = m[im] ? fill : x[i]; });

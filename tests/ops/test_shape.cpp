@@ -39,3 +39,26 @@ TEST_CASE("shape ops reject impossible shapes", "[shape][errors]") {
     CHECK_THROWS_WITH(flatten(a, 1, 0), "flatten: start_dim 1 comes after end_dim 0 for shape (2, 3)");
     CHECK_THROWS_WITH(flatten(a, 2), Catch::StartsWith("flatten: axis 2 is out of range"));
 }
+
+// masked_fill's block path (a (T, T) mask under (B, H, T, T)) in float32, out of place forward and
+// in place over the gradient: the two loops differ (ops/indexing.cpp, select_tiles).
+TEST_CASE("float32 masked_fill with a trailing-block mask: values and gradient", "[shape][indexing]") {
+    manual_seed(3);
+    const Tensor x = Tensor::randn({2, 3, 5, 5}, {.requires_grad = true});
+    const Tensor mask = gt(Tensor::randn({5, 5}), Tensor::zeros({5, 5}));
+    const Tensor y = masked_fill(x, mask, -INFINITY);
+    const Tensor g = Tensor::randn({2, 3, 5, 5});
+    y.backward(g);
+    const auto xv = x.data<float>(), yv = y.data<float>(), gv = g.data<float>(), dx = x.grad()->data<float>();
+    const auto m = mask.data<bool>();
+    std::size_t wrong = 0;
+    for (std::size_t b = 0; b < 2; ++b)
+        for (std::size_t h = 0; h < 3; ++h)
+            for (std::size_t i = 0; i < 5; ++i)
+                for (std::size_t j = 0; j < 5; ++j) {
+                    const bool masked = m(i, j);
+                    wrong += masked ? !(yv(b, h, i, j) == -INFINITY) || dx(b, h, i, j) != 0.0f
+                                    : yv(b, h, i, j) != xv(b, h, i, j) || dx(b, h, i, j) != gv(b, h, i, j);
+                }
+    CHECK(wrong == 0);
+}
