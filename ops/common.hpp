@@ -114,15 +114,22 @@ XGRAD_VECTOR_CLONES void grad_span(T* __restrict g, const T* __restrict x, const
 }
 
 /// Σ f(i) over i < n in double, in 8 partial sums: one running sum would keep the loop from
-/// vectorising (and wait on each addition's latency).
+/// vectorising (and wait on each addition's latency). Inlined: for a loop that is cloned itself
+/// (a call to a cloned function goes through its resolver and is never inlined).
 template <class F>
-XGRAD_VECTOR_CLONES double lane_sum(std::size_t n, F f) {
+XGRAD_INLINE double lane_sum_inline(std::size_t n, F f) {
     double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (std::size_t j = 0; j < 8; ++j) part[j] += f(i + j);
     for (; i < n; ++i) part[i % 8] += f(i);
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+/// lane_sum_inline in the copies of XGRAD_VECTOR_CLONES, for a caller that is not cloned.
+template <class F>
+XGRAD_VECTOR_CLONES double lane_sum(std::size_t n, F f) {
+    return lane_sum_inline(n, f);
 }
 
 /// Σ p[i] accumulated in double.

@@ -9,7 +9,7 @@
 
 namespace xgrad {
 
-using detail::lane_sum;
+using detail::lane_sum_inline;
 using detail::value_t;
 
 namespace {
@@ -29,11 +29,12 @@ XGRAD_VECTOR_CLONES void for_each_element(std::size_t batch, std::size_t channel
             for (std::size_t l = 0, at = (n * channels + c) * inner; l < inner; ++l) f(c, at + l);
 }
 
-// Mean and 1/sqrt(biased var + eps) of n contiguous values, accumulated in double.
+// Mean and 1/sqrt(biased var + eps) of n contiguous values, accumulated in double; inlined into
+// the cloned row loops below.
 template <class T>
-std::pair<double, double> row_moments(const T* x, std::size_t n, double eps) {
-    const double mean = detail::sum_in_double(x, n) / static_cast<double>(n);
-    const double q = lane_sum(n, [x, mean](std::size_t i) {
+XGRAD_INLINE std::pair<double, double> row_moments(const T* x, std::size_t n, double eps) {
+    const double mean = lane_sum_inline(n, [x](std::size_t i) { return static_cast<double>(x[i]); }) / static_cast<double>(n);
+    const double q = lane_sum_inline(n, [x, mean](std::size_t i) {
         const double d = static_cast<double>(x[i]) - mean;
         return d * d;
     });
@@ -61,13 +62,15 @@ ChannelMoments channel_moments(const T* x, std::size_t batch, std::size_t channe
     return m;
 }
 
-// y = (x - μ) r w + b for each of `rows` rows of n values (w and b may be null: 1 and 0).
+// y = (x - μ) r w + b for each of `rows` rows of n values (w and b may be null: 1 and 0); with
+// `keep`, each row's μ and r into keep[2 row], keep[2 row + 1].
 template <class T>
 XGRAD_VECTOR_CLONES void layer_norm_rows(const T* __restrict x, T* __restrict y, std::size_t rows, std::size_t n, double eps,
-                                         const T* __restrict w, const T* __restrict b) {
+                                         const T* __restrict w, const T* __restrict b, double* __restrict keep) {
     for (std::size_t r = 0; r < rows; ++r) {
         const T* row = x + r * n;
         const auto [mean, rstd] = row_moments(row, n, eps);
+        if (keep) keep[2 * r] = mean, keep[2 * r + 1] = rstd;
         const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
         T* out = y + r * n;
         if (w && b)
@@ -78,23 +81,24 @@ XGRAD_VECTOR_CLONES void layer_norm_rows(const T* __restrict x, T* __restrict y,
 }
 
 // x̂ = (x - μ) r; dx = r (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)) with dx̂ = g w; dw += Σ g x̂; db += Σ g
-// (dw, db and w may be null); h and dh hold n values of scratch.
+// (dw, db and w may be null); h and dh hold n values of scratch. μ and r are the forward's when it
+// kept them (`kept`, as layer_norm_rows), else computed again.
 template <class T>
 XGRAD_VECTOR_CLONES void layer_norm_backward_rows(const T* __restrict x, const T* __restrict g, T* __restrict dx, std::size_t rows,
                                                   std::size_t n, double eps, const T* __restrict w, T* __restrict dw,
-                                                  T* __restrict db, T* __restrict h, T* __restrict dh) {
+                                                  T* __restrict db, T* __restrict h, T* __restrict dh, const double* __restrict kept) {
     for (std::size_t r = 0; r < rows; ++r) {
         const T* row = x + r * n;
         const T* gr = g + r * n;
-        const auto [mean, rstd] = row_moments(row, n, eps);
+        const auto [mean, rstd] = kept ? std::pair{kept[2 * r], kept[2 * r + 1]} : row_moments(row, n, eps);
         const T m = static_cast<T>(mean), k = static_cast<T>(rstd);
         for (std::size_t i = 0; i < n; ++i) h[i] = (row[i] - m) * k;
         if (w)
             for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i] * w[i];
         else
             for (std::size_t i = 0; i < n; ++i) dh[i] = gr[i];
-        const double sdh = detail::sum_in_double(dh, n);
-        const double sdhh = lane_sum(n, [dh, h](std::size_t i) { return static_cast<double>(dh[i] * h[i]); });
+        const double sdh = lane_sum_inline(n, [dh](std::size_t i) { return static_cast<double>(dh[i]); });
+        const double sdhh = lane_sum_inline(n, [dh, h](std::size_t i) { return static_cast<double>(dh[i] * h[i]); });
         if (dw)
             for (std::size_t i = 0; i < n; ++i) dw[i] += gr[i] * h[i];
         if (db)
@@ -104,6 +108,12 @@ XGRAD_VECTOR_CLONES void layer_norm_backward_rows(const T* __restrict x, const T
         for (std::size_t i = 0; i < n; ++i) d[i] = k * (dh[i] - mdh - h[i] * mdhh);
     }
 }
+
+// layer_norm's row moments from the forward that recorded it, for its backward.
+struct KeptMoments {
+    const void* x = nullptr;  // the recorded operand's values: a backward at others computes its own
+    std::vector<double> moments;  // mean, 1/std of each row
+};
 
 void check_affine(const char* op, const Tensor& p, const Shape& want, const char* what, const Tensor& x) {
     if (p.defined() && p.shape() != want)
@@ -129,24 +139,39 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     if (has_w) operands.push_back(weight);
     if (has_b) operands.push_back(bias);
     const std::size_t wi = 1, bi = has_w ? 2 : 1;
+    // A layer_norm that will be differentiated keeps each row's mean and 1/std for its backward (16
+    // bytes a row), which otherwise computes them again; a forward re-run (check_graph, in float64)
+    // or a backward at other operand values goes without.
+    bool record = is_grad_enabled() && x.requires_grad();
+    for (const auto& p : {weight, bias}) record = record || (is_grad_enabled() && p.defined() && p.requires_grad());
+    auto kept = record ? std::make_shared<KeptMoments>() : nullptr;
     return apply("layer_norm", std::move(operands),
-        [n, eps, has_w, has_b, wi, bi](Inputs in) {
+        [n, eps, has_w, has_b, wi, bi, kept](Inputs in) {
             return visit_float(in[0], [&](const auto& xv) -> Array {
                 using T = value_t<decltype(xv)>;
                 Values<T> y = Values<T>::from_shape(xv.shape());
-                layer_norm_rows(xv.data(), y.data(), n ? xv.size() / n : 0, n, eps, has_w ? get<T>(in[wi]).data() : nullptr,
-                                has_b ? get<T>(in[bi]).data() : nullptr);
+                const std::size_t rows = n ? xv.size() / n : 0;
+                double* keep = nullptr;
+                if (kept && !kept->x) {
+                    kept->x = xv.data();
+                    kept->moments.resize(2 * rows);
+                    keep = kept->moments.data();
+                }
+                layer_norm_rows(xv.data(), y.data(), rows, n, eps, has_w ? get<T>(in[wi]).data() : nullptr,
+                                has_b ? get<T>(in[bi]).data() : nullptr, keep);
                 return y;
             });
         },
-        [n, eps, has_w, has_b, wi, bi](const BackwardArgs& c) -> Grads {
+        [n, eps, has_w, has_b, wi, bi, kept](const BackwardArgs& c) -> Grads {
             return visit_float(c.in[0], [&](const auto& xv) -> Grads {
                 using T = value_t<decltype(xv)>;
                 Values<T> dx = Values<T>::from_shape(xv.shape());
                 std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(xv.size() ? n : 0), dh(h.size());  // no scratch for (0, 2^40)
-                layer_norm_backward_rows(xv.data(), get<T>(c.grad).data(), dx.data(), n ? xv.size() / n : 0, n, eps,
+                const std::size_t rows = n ? xv.size() / n : 0;
+                const bool same = kept && kept->x == static_cast<const void*>(xv.data()) && kept->moments.size() == 2 * rows;
+                layer_norm_backward_rows(xv.data(), get<T>(c.grad).data(), dx.data(), rows, n, eps,
                                          has_w ? get<T>(c.in[wi]).data() : nullptr, has_w ? dw.data() : nullptr,
-                                         has_b ? db.data() : nullptr, h.data(), dh.data());
+                                         has_b ? db.data() : nullptr, h.data(), dh.data(), same ? kept->moments.data() : nullptr);
                 Grads out(c.in.size());
                 if (c.needs[0]) out[0] = Array(std::move(dx));
                 auto as_values = [&](const std::vector<T>& v, const Array& like) {

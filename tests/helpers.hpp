@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -61,6 +63,31 @@ inline std::string str(const auto& v) {
     std::ostringstream s;
     s << v;
     return s.str();
+}
+
+/// Gradients from the backward of y's node (kept with retain_graph) at operand values `in` in place
+/// of the recorded ones, for upstream g: what a backward at other values gives (an op that keeps
+/// state from its forward must not use it there).
+inline std::vector<Tensor> backward_at(const Tensor& y, const std::vector<Array>& in, const Tensor& g) {
+    std::vector<const Array*> ptrs;
+    for (const auto& a : in) ptrs.push_back(&a);
+    const auto& operands = y.grad_fn()->inputs();
+    std::unique_ptr<bool[]> needs(new bool[in.size()]);
+    for (std::size_t i = 0; i < in.size(); ++i) needs[i] = operands.at(i).requires_grad();
+    Grads grads = y.grad_fn()->backward(Array(g.array()), Inputs(ptrs), y.array(), {needs.get(), in.size()});
+    std::vector<Tensor> out;
+    for (auto& a : grads) out.push_back(a ? Tensor(std::move(*a)) : Tensor());
+    return out;
+}
+
+/// True when the two tensors hold the same bits (float32 or float64), shapes included.
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+    if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+    return visit_float(a.array(), [&](const auto& x) {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        const auto& y = get<T>(b.array());
+        return std::equal(x.begin(), x.end(), y.begin(), [](T u, T v) { return std::memcmp(&u, &v, sizeof(T)) == 0; });
+    });
 }
 
 }  // namespace xgrad::test

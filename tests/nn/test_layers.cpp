@@ -180,3 +180,23 @@ TEST_CASE("multinomial draws int64 category indices by weight, without replaceme
     CHECK_THROWS_WITH(multinomial(Tensor::from({1, -1}, {2}), 1), Catch::Contains("non-negative, got -1"));
     CHECK_THROWS_WITH(multinomial(Tensor::zeros({2}), 1), Catch::Contains("sums to 0"));
 }
+
+// layer_norm keeps each row's mean and 1/std from a recording forward for its backward
+// (ops/norm.cpp): the gradients must equal those computed from scratch bit for bit, and a backward
+// at other operand values must use their own moments.
+TEST_CASE("layer_norm's kept row moments give the recomputed gradients bit for bit", "[nn][layers]") {
+    manual_seed(5);
+    const Tensor x = Tensor::randn({300, 64}, {.requires_grad = true});
+    const Tensor w = (Tensor::randn({64}) + 1.0).detach().requires_grad_(), b = Tensor::randn({64}, {.requires_grad = true});
+    const Tensor g = Tensor::randn({300, 64});
+    const Tensor y = layer_norm(x, {64}, w, b);
+    y.backward(g, {.retain_graph = true});
+    const auto plain = xgrad::test::backward_at(y, {Array(x.array()), w.array(), b.array()}, g);
+    CHECK(xgrad::test::same_bits(*x.grad(), plain[0]));
+    CHECK(xgrad::test::same_bits(*w.grad(), plain[1]));
+    CHECK(xgrad::test::same_bits(*b.grad(), plain[2]));
+    const Tensor shifted = (x.detach() * 2.0 + 1.0).detach();
+    const Tensor x2 = shifted.detach().requires_grad_();
+    layer_norm(x2, {64}, w.detach(), b.detach()).backward(g);
+    CHECK(xgrad::test::same_bits(*x2.grad(), xgrad::test::backward_at(y, {shifted.array(), w.array(), b.array()}, g)[0]));
+}
