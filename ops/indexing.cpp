@@ -121,11 +121,12 @@ Tensor take(std::string name, const Tensor& x, std::size_t axis, Picks idx, Shap
     taken[axis] = idx.size();
     checked_numel(name, taken);
     checked_numel(name, out_shape);  // an empty (2^32, 0) index into (5, 2^32) rows overflows xtensor's strides
-    return apply(std::move(name), {x},
+    return detail::apply_owning(std::move(name), {x},
         [axis, idx, out_shape](Inputs in) { return reshaped(take_axis(in[0], axis, idx), out_shape); },
-        // the gradient lands back on the entries taken, repeated ones adding up
-        [axis, idx, taken](const BackwardArgs& c) -> Grads {
-            return make_grads(put_axis_add(reshaped(c.grad, taken), shape_of(c.in[0]), axis, idx));
+        // the gradient lands back on the entries taken, repeated ones adding up (reshaped in its own
+        // buffer, not copied)
+        [axis, idx, taken](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
+            return make_grads(put_axis_add(reshaped(std::move(g), taken), shape_of(c.in[0]), axis, idx));
         });
 }
 

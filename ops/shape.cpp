@@ -111,6 +111,21 @@ Tensor squeeze(const Tensor& x, int dim) {
 
 namespace {
 
+// dst[r inner + k] = src[r row_stride + k step] for r < rows, k < inner: one block of a permuted
+// copy (a head's 16 values a row, in one vector move where step is 1).
+template <class T>
+XGRAD_VECTOR_CLONES void copy_rows(const T* __restrict src, T* __restrict dst, std::size_t rows, std::size_t row_stride,
+                                   std::size_t inner, std::size_t step) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* s = src + r * row_stride;
+        T* d = dst + r * inner;
+        if (step == 1)
+            for (std::size_t k = 0; k < inner; ++k) d[k] = s[k];
+        else
+            for (std::size_t k = 0; k < inner; ++k) d[k] = s[k * step];
+    }
+}
+
 // y[i_0, .., i_n] = x at the index whose dimension perm[k] is i_k: a strided copy of any dtype.
 Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
     return visit_any(a, [&](const auto& x) -> Array {
@@ -141,17 +156,13 @@ Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
                             for (std::size_t j = j0; j < std::min(j0 + 8, c); ++j) dst[at + j * r + i] = src[at + i * c + j];
             return y;
         }
-        // row by row of the last output dimension (a plain copy when it is contiguous in x too)
-        const std::size_t inner = out[nd - 1], step = stride[nd - 1];
+        // a block of the last two output dimensions at a time (plain loops), carrying through the others
+        const std::size_t rows = out[nd - 2], inner = out[nd - 1], block = rows * inner;
         Shape index(nd, 0);
         std::size_t offset = 0;
-        for (std::size_t i = 0; i < n; i += inner) {
-            if (step == 1 && inner >= 64) std::copy_n(src + offset, inner, dst + i);
-            else if (step == 1)  // short runs (a head's 16 values): a loop, not a call to memmove each
-                for (std::size_t k = 0; k < inner; ++k) dst[i + k] = src[offset + k];
-            else
-                for (std::size_t k = 0; k < inner; ++k) dst[i + k] = src[offset + k * step];
-            for (std::size_t d = nd - 1; d-- > 0;) {  // next row, carrying through the outer dimensions
+        for (std::size_t i = 0; i < n; i += block) {
+            copy_rows(src + offset, dst + i, rows, stride[nd - 2], inner, stride[nd - 1]);
+            for (std::size_t d = nd - 2; d-- > 0;) {  // next block, carrying through the outer dimensions
                 offset += stride[d];
                 if (++index[d] < out[d]) break;
                 offset -= stride[d] * out[d];
