@@ -2,10 +2,12 @@
 // its libtorch twin (bench/torch_char.cpp): same weights, same batch of 32, one thread each,
 // float32. Prints the medians, their ratio and the first step's loss in both. Small tensors and
 // many ops: per-op overhead decides these rows.
-//   usage: char_bench [--seconds S]
+// The two libraries alternate in rounds (a shared machine's speed drifts during a run).
+//   usage: char_bench [--seconds S] [--rounds R]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <vector>
 
 #include "bench/char_bench.hpp"
 #include "examples/char_models.hpp"
@@ -36,13 +38,41 @@ bench::CharProblem problem(const nn::Module& model, const Tensor& x, const Tenso
     return p;
 }
 
-template <class Step>
-bench::Timing time_steps(Step step, double seconds, float* first_loss) {
-    *first_loss = step();
+// xgrad's and libtorch's steps timed in `rounds` alternating rounds of seconds / rounds each, so
+// that a shared machine that speeds up or slows down during the run weighs on both alike. The
+// row's times are the medians of the rounds' medians, its ratio the median of the rounds' ratios.
+// `step` returns the loss; `torch_steps(warmup, steps, first_loss)` runs libtorch's twin from the
+// same weights.
+struct Compared {
+    bench::Timing x, t;
+    double ratio = -1;
+    float first_x = 0, first_t = 0;
+};
+
+template <class Step, class TorchSteps>
+Compared interleaved(Step step, TorchSteps torch_steps, double seconds, int rounds) {
+    Compared c;
+    c.first_x = step();
     const auto t0 = bench::Clock::now();
     step();
     const double probe = std::chrono::duration<double, std::micro>(bench::Clock::now() - t0).count();
-    return bench::time_calls([&] { step(); }, 5, bench::steps_for(probe, seconds));
+    const double round_seconds = seconds / rounds;
+    const bool torch = bench::have_torch_chars();
+    const bench::Timing torch_probe = torch_steps(0, 1, &c.first_t);
+    std::vector<double> xs, ts, ratios;
+    for (int r = 0; r < rounds; ++r) {
+        const auto x = bench::time_calls([&] { step(); }, 2, bench::steps_for(probe, round_seconds));
+        xs.push_back(x.median_us);
+        c.x.steps += x.steps;
+        if (!torch) continue;
+        const auto t = torch_steps(2, bench::steps_for(torch_probe.median_us, round_seconds), nullptr);
+        ts.push_back(t.median_us);
+        c.t.steps += t.steps;
+        ratios.push_back(x.median_us / t.median_us);
+    }
+    c.x.median_us = bench::median(xs);
+    if (torch) c.t.median_us = bench::median(ts), c.ratio = bench::median(ratios);
+    return c;
 }
 
 std::string fmt(double us) {
@@ -52,21 +82,23 @@ std::string fmt(double us) {
     return buf;
 }
 
-void row(const char* name, const bench::Timing& x, const bench::Timing& t, float lx, float lt) {
+void row(const char* name, const Compared& c) {
     char ratio[32] = "-", agree[64] = "-";
-    if (t.median_us > 0) {
-        std::snprintf(ratio, sizeof ratio, "%.2fx", x.median_us / t.median_us);
-        std::snprintf(agree, sizeof agree, "%.6f vs %.6f", static_cast<double>(lx), static_cast<double>(lt));
+    if (c.ratio > 0) {
+        std::snprintf(ratio, sizeof ratio, "%.2fx", c.ratio);
+        std::snprintf(agree, sizeof agree, "%.6f vs %.6f", static_cast<double>(c.first_x), static_cast<double>(c.first_t));
     }
-    std::printf("%-38s %12s %12s %10s   %s\n", name, fmt(x.median_us).c_str(), fmt(t.median_us).c_str(), ratio, agree);
+    std::printf("%-38s %12s %12s %10s   %s\n", name, fmt(c.x.median_us).c_str(), fmt(c.t.median_us).c_str(), ratio, agree);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     double seconds = 2;
+    int rounds = 10;
     CLI::App app{"Training steps of the character models: xgrad against libtorch"};
     app.add_option("--seconds", seconds, "time per row and library")->check(CLI::Range(0.1, 600.0))->capture_default_str();
+    app.add_option("--rounds", rounds, "alternating rounds of xgrad and libtorch per row")->check(CLI::Range(1, 1000))->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     set_num_threads(1);
     std::printf("OpenBLAS core: %s; libtorch: %s; one thread; float32; batch 32\n", openblas_get_corename(),
@@ -89,17 +121,14 @@ int main(int argc, char** argv) {
         const Tensor x = words::rows(xs, pick), y = words::rows(ys, pick);
         const auto p = problem(model, x, y);
         optim::SGD opt(model.parameters(), {.lr = 0.1});
-        float lx = 0, lt = 0;
-        const auto tx = time_steps([&] {
+        const auto c = interleaved([&] {
             opt.zero_grad();
             const Tensor loss = nn::cross_entropy(model(x), y);
             loss.backward();
             opt.step();
             return loss.item<float>();
-        }, seconds, &lx);
-        const auto probe = bench::torch_char_mlp(p, 0, 1, &lt);
-        const auto tt = bench::have_torch_chars() ? bench::torch_char_mlp(p, 5, bench::steps_for(probe.median_us, seconds), nullptr) : bench::Timing{};
-        row("char_mlp (3 x 10 -> 200 -> 27)", tx, tt, lx, lt);
+        }, [&](std::size_t warmup, std::size_t steps, float* first) { return bench::torch_char_mlp(p, warmup, steps, first); }, seconds, rounds);
+        row("char_mlp (3 x 10 -> 200 -> 27)", c);
     }
     {
         manual_seed(1);
@@ -108,18 +137,17 @@ int main(int argc, char** argv) {
         const Tensor x = words::rows(xs, pick), y = words::rows(ys, pick);
         const auto p = problem(model, x, y);
         optim::AdamW opt(model.parameters(), {.lr = 1e-3, .weight_decay = 0.01});
-        float lx = 0, lt = 0;
-        const auto tx = time_steps([&] {
+        const auto c = interleaved([&] {
             opt.zero_grad();
             const Tensor loss = char_transformer::loss_of(model(x), y);
             loss.backward();
             opt.step();
             return loss.item<float>();
-        }, seconds, &lx);
-        const auto probe = bench::torch_char_transformer(p, 0, 1, &lt);
-        const auto tt = bench::have_torch_chars() ? bench::torch_char_transformer(p, 5, bench::steps_for(probe.median_us, seconds), nullptr) : bench::Timing{};
-        row("char_transformer (2 blocks, C 64, T 16)", tx, tt, lx, lt);
+        }, [&](std::size_t warmup, std::size_t steps, float* first) { return bench::torch_char_transformer(p, warmup, steps, first); },
+            seconds, rounds);
+        row("char_transformer (2 blocks, C 64, T 16)", c);
     }
-    std::printf("\nmedians after warm-up; a ratio below 1 means xgrad is faster\n");
+    std::printf("\nmedians of %d alternating rounds per row, after warm-up; the ratio is the rounds' median ratio; below 1\n"
+                "means xgrad is faster\n", rounds);
     return 0;
 }
