@@ -63,6 +63,14 @@ Shape broadcast_shapes(std::string_view op, const Shape& lhs, const Shape& rhs) 
     return out;
 }
 
+// dst[k] += src[r inner + k] for r < rows, k < inner: a gradient summed over its leading rows (a
+// bias's), in the vector copies (each dst[k] adds its rows in the same order as a plain loop).
+template <class T>
+XGRAD_VECTOR_CLONES void add_rows(const T* __restrict src, T* __restrict dst, std::size_t rows, std::size_t inner) {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t k = 0; k < inner; ++k) dst[k] += src[r * inner + k];
+}
+
 // Σ of g (of shape `from`) into `shape`, through target strides (0 along broadcast axes).
 template <class T, class G>
 Values<T> sum_into(const G& g, const Shape& from, const Shape& shape, const Shape& stride) {
@@ -70,6 +78,10 @@ Values<T> sum_into(const G& g, const Shape& from, const Shape& shape, const Shap
     Values<T> out = xt::zeros<T>(shape);
     const T* src = g.data();
     T* dst = out.data();
+    if (shape.size() <= nd && out.size() > 0 && std::equal(shape.begin(), shape.end(), from.end() - shape.size())) {
+        add_rows(src, dst, g.size() / out.size(), out.size());  // only leading axes summed away
+        return out;
+    }
     const std::size_t inner = nd ? from[nd - 1] : 1, inner_stride = nd ? stride[nd - 1] : 0;
     Shape index(nd, 0);
     for (std::size_t i = 0, n = g.size(); i < n; i += inner) {
