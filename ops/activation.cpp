@@ -3,8 +3,8 @@
 #include <cmath>
 #include <iomanip>
 #include <memory>
-#include <optional>
 #include <numbers>
+#include <optional>
 #include <sstream>
 
 #include <xtensor/xmath.hpp>

@@ -141,9 +141,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     const std::size_t wi = 1, bi = has_w ? 2 : 1;
     // A layer_norm that will be differentiated keeps each row's mean and 1/std for its backward (16
     // bytes a row), which otherwise computes them again; a forward re-run (check_graph, in float64)
-    // or a backward at other operand values goes without.
-    bool record = is_grad_enabled() && x.requires_grad();
-    for (const auto& p : {weight, bias}) record = record || (is_grad_enabled() && p.defined() && p.requires_grad());
+    // or a backward at other operand values goes without. Rows under 8 values compute theirs again:
+    // cheap, and 16 bytes a row would outweigh the input.
+    const bool record = n >= 8 && is_grad_enabled() &&
+                        (x.requires_grad() || (has_w && weight.requires_grad()) || (has_b && bias.requires_grad()));
     auto kept = record ? std::make_shared<KeptMoments>() : nullptr;
     return apply("layer_norm", std::move(operands),
         [n, eps, has_w, has_b, wi, bi, kept](Inputs in) {
