@@ -63,11 +63,9 @@ Compared interleaved(Step step, TorchSteps torch_steps, double seconds, int roun
     for (int r = 0; r < rounds; ++r) {
         const auto x = bench::time_calls([&] { step(); }, 2, bench::steps_for(probe, round_seconds));
         xs.push_back(x.median_us);
-        c.x.steps += x.steps;
         if (!torch) continue;
         const auto t = torch_steps(2, bench::steps_for(torch_probe.median_us, round_seconds), nullptr);
         ts.push_back(t.median_us);
-        c.t.steps += t.steps;
         ratios.push_back(x.median_us / t.median_us);
     }
     c.x.median_us = bench::median(xs);

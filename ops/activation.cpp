@@ -4,7 +4,6 @@
 #include <iomanip>
 #include <memory>
 #include <numbers>
-#include <optional>
 #include <sstream>
 
 #include <xtensor/xmath.hpp>
@@ -69,13 +68,6 @@ std::string sigmoid_stats(const Array& out) {
 std::string tanh_stats(const Array& out) {
     return saturation(out, [](double v) { return std::abs(v) > 0.99; });
 }
-
-// gelu's output and its derivative in double, for a float32 gelu that will be differentiated.
-struct GeluDerivative {
-    const float* x = nullptr;  // the recorded operand's values: a backward at others recomputes
-    std::size_t n = 0;
-    std::optional<Values<double>> d;  // from the buffer cache, as the tensors' storage
-};
 
 XGRAD_VECTOR_CLONES void gelu_and_derivative(const float* __restrict x, float* __restrict y, double* __restrict d,
                                              std::size_t n) {
@@ -222,29 +214,30 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
     // bytes an element, kept until backward): the two share e^(-x²/2) and Φ(x), and the backward
     // becomes one multiplication instead of a second erfc and exp (docs/performance.md, "Tensor
     // programs"). Re-runs of the forward (check_graph, in float64) and a backward at other operand
-    // values take the plain path.
-    auto saved = std::make_shared<GeluDerivative>();
+    // values take the plain path (KeptForBackward).
+    auto kept = std::make_shared<detail::KeptForBackward<Values<double>>>();
     return detail::apply_owning("gelu", {x},
-        [saved, f](Inputs in) -> Array {
-            if (saved->d || dtype_of_array(in[0]) != float32) return detail::pointwise_values(in[0], f);
-            const auto& v = get<float>(in[0]);
-            Values<float> y = Values<float>::from_shape(v.shape());
-            saved->x = v.data();
-            saved->n = v.size();
-            saved->d = Values<double>::from_shape(v.shape());
+        [kept, f](Inputs in) -> Array {
+            const auto* v = std::get_if<Values<float>>(&in[0]);
+            Values<double>* keep = v ? kept->keep(v->data(), v->size()) : nullptr;
+            if (!keep) return detail::pointwise_values(in[0], f);
+            Values<float> y = Values<float>::from_shape(v->shape());
+            *keep = Values<double>::from_shape(v->shape());  // from the buffer cache, as the tensors' storage
+            const float* const xp = v->data();
             float* const yp = y.data();
-            double* const dp = saved->d->data();
-            detail::parallel_for(v.size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
-                gelu_and_derivative(v.data() + from, yp + from, dp + from, to - from);
+            double* const dp = keep->data();
+            detail::parallel_for(v->size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
+                gelu_and_derivative(xp + from, yp + from, dp + from, to - from);
             });
             return y;
         },
-        [saved, d](Array&& grad, const detail::OwnedGradArgs& c) -> Grads {
+        [kept, d](Array&& grad, const detail::OwnedGradArgs& c) -> Grads {
             const auto* xv = std::get_if<Values<float>>(&c.in[0]);
+            const Values<double>* kept_d = xv ? kept->at(xv->data(), xv->size()) : nullptr;
             auto* g = std::get_if<Values<float>>(&grad);
-            if (saved->d && xv && g && xv->data() == saved->x && xv->size() == saved->n && g->size() == saved->n) {
+            if (kept_d && g) {
                 float* const gp = g->data();
-                const double* const dp = saved->d->data();
+                const double* const dp = kept_d->data();
                 detail::parallel_for(g->size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                     scale_by(gp + from, dp + from, to - from);
                 });

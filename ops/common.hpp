@@ -167,6 +167,32 @@ void pointwise_grad(Array& grad, const OwnedGradArgs& c, const D& d) {
     });
 }
 
+/// What an op's forward computes for its own backward (gelu's derivative, layer_norm's row
+/// moments), kept by the forward that records the node: its first run, at the recorded operand.
+/// Only a backward at that same operand buffer gets it (the engine's, which refuses to run once the
+/// operand was written); a forward re-run at other values (check_graph, in float64) keeps nothing,
+/// and a backward at other values computes its own.
+template <class S>
+class KeptForBackward {
+public:
+    /// The state to fill for a forward at `operand` (`count` elements); null once a forward kept it.
+    S* keep(const void* operand, std::size_t count) {
+        if (kept_) return nullptr;
+        kept_ = true, operand_ = operand, count_ = count;
+        return &state_;
+    }
+    /// The state kept for `operand` (`count` elements); null for any other buffer.
+    const S* at(const void* operand, std::size_t count) const {
+        return kept_ && operand == operand_ && count == count_ ? &state_ : nullptr;
+    }
+
+private:
+    bool kept_ = false;
+    const void* operand_ = nullptr;
+    std::size_t count_ = 0;
+    S state_{};
+};
+
 /// A unary op in plain loops that the compiler vectorises (faster than lazy xtensor expressions):
 /// f(v) gives an output element, d(g, x, y) a gradient element from upstream, input and output.
 /// An int64 or bool operand is converted to float32 first (floating()).

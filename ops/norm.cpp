@@ -1,6 +1,8 @@
 #include "ops/norm.hpp"
 
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "autograd/grad_mode.hpp"
 #include "ops/common.hpp"
@@ -109,12 +111,6 @@ XGRAD_VECTOR_CLONES void layer_norm_backward_rows(const T* __restrict x, const T
     }
 }
 
-// layer_norm's row moments from the forward that recorded it, for its backward.
-struct KeptMoments {
-    const void* x = nullptr;  // the recorded operand's values: a backward at others computes its own
-    std::vector<double> moments;  // mean, 1/std of each row
-};
-
 void check_affine(const char* op, const Tensor& p, const Shape& want, const char* what, const Tensor& x) {
     if (p.defined() && p.shape() != want)
         throw ShapeError(std::string(op) + ": " + what + " " + shape_str(p.shape()) + " must be " + shape_str(want) +
@@ -139,13 +135,13 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     if (has_w) operands.push_back(weight);
     if (has_b) operands.push_back(bias);
     const std::size_t wi = 1, bi = has_w ? 2 : 1;
-    // A layer_norm that will be differentiated keeps each row's mean and 1/std for its backward (16
-    // bytes a row), which otherwise computes them again; a forward re-run (check_graph, in float64)
-    // or a backward at other operand values goes without. Rows under 8 values compute theirs again:
-    // cheap, and 16 bytes a row would outweigh the input.
+    // A layer_norm that will be differentiated keeps each row's mean and 1/std (16 bytes a row, in
+    // that order) for its backward, which otherwise computes them again (KeptForBackward: a re-run
+    // or a backward at other operand values goes without). Rows under 8 values compute theirs
+    // again: cheap, and 16 bytes a row would outweigh the input.
     const bool record = n >= 8 && is_grad_enabled() &&
                         (x.requires_grad() || (has_w && weight.requires_grad()) || (has_b && bias.requires_grad()));
-    auto kept = record ? std::make_shared<KeptMoments>() : nullptr;
+    auto kept = record ? std::make_shared<detail::KeptForBackward<std::vector<double>>>() : nullptr;
     return apply("layer_norm", std::move(operands),
         [n, eps, has_w, has_b, wi, bi, kept](Inputs in) {
             return visit_float(in[0], [&](const auto& xv) -> Array {
@@ -153,10 +149,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                 Values<T> y = Values<T>::from_shape(xv.shape());
                 const std::size_t rows = n ? xv.size() / n : 0;
                 double* keep = nullptr;
-                if (kept && !kept->x) {
-                    kept->x = xv.data();
-                    kept->moments.resize(2 * rows);
-                    keep = kept->moments.data();
+                if (auto* moments = kept ? kept->keep(xv.data(), xv.size()) : nullptr) {
+                    moments->resize(2 * rows);
+                    keep = moments->data();
                 }
                 layer_norm_rows(xv.data(), y.data(), rows, n, eps, has_w ? get<T>(in[wi]).data() : nullptr,
                                 has_b ? get<T>(in[bi]).data() : nullptr, keep);
@@ -169,10 +164,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                 Values<T> dx = Values<T>::from_shape(xv.shape());
                 std::vector<T> dw(has_w ? n : 0, T(0)), db(has_b ? n : 0, T(0)), h(xv.size() ? n : 0), dh(h.size());  // no scratch for (0, 2^40)
                 const std::size_t rows = n ? xv.size() / n : 0;
-                const bool same = kept && kept->x == static_cast<const void*>(xv.data()) && kept->moments.size() == 2 * rows;
+                const std::vector<double>* moments = kept ? kept->at(xv.data(), xv.size()) : nullptr;
                 layer_norm_backward_rows(xv.data(), get<T>(c.grad).data(), dx.data(), rows, n, eps,
                                          has_w ? get<T>(c.in[wi]).data() : nullptr, has_w ? dw.data() : nullptr,
-                                         has_b ? db.data() : nullptr, h.data(), dh.data(), same ? kept->moments.data() : nullptr);
+                                         has_b ? db.data() : nullptr, h.data(), dh.data(), moments ? moments->data() : nullptr);
                 Grads out(c.in.size());
                 if (c.needs[0]) out[0] = Array(std::move(dx));
                 auto as_values = [&](const std::vector<T>& v, const Array& like) {
