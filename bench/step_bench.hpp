@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+// libtorch's products call OpenBLAS (through libblas.so.3), whose thread count torch::set_num_threads
+// leaves at one per core: a libtorch run on n threads sets both, or its "one thread" products run
+// on two (measured: a second thread busy through char_bench's libtorch rounds).
+extern "C" void openblas_set_num_threads(int);
+
 namespace bench {
 
 /// One MLP training configuration: layer sizes and batch size.

@@ -108,6 +108,7 @@ void load(torch::nn::Module& model, const CharProblem& p) {
 template <class Model, class Opt, class Loss>
 Timing run(Model model, Opt make_opt, Loss loss_of, const CharProblem& p, std::size_t warmup, std::size_t steps, float* first_loss) {
     torch::set_num_threads(1);
+    openblas_set_num_threads(1);  // see step_bench.hpp
     load(*model, p);
     auto opt = make_opt(model->parameters());
     const auto x = torch::tensor(p.x).reshape({p.batch, p.block});

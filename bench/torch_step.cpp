@@ -53,6 +53,7 @@ struct TorchTraining {
 
 Timing torch_step(const Config& c, const Problem& p, int threads, std::size_t warmup, std::size_t steps) {
     torch::set_num_threads(threads);
+    openblas_set_num_threads(threads);  // see step_bench.hpp
     TorchTraining training(c, p);
     return time_calls([&] { training.step(); }, warmup, steps);
 }
@@ -69,12 +70,14 @@ std::vector<float> torch_one_step(const Config& c, const Problem& p) {
 
 Timing torch_relu_overhead(int threads, double seconds) {
     torch::set_num_threads(threads);
+    openblas_set_num_threads(threads);  // see step_bench.hpp
     torch::Tensor x = torch::randn({1, 16}, torch::requires_grad());
     return time_small([&] { (void)torch::relu(x); }, seconds);
 }
 
 Timing torch_tiny_graph(int threads, double seconds) {
     torch::set_num_threads(threads);
+    openblas_set_num_threads(threads);  // see step_bench.hpp
     torch::Tensor x = torch::randn({1, 16}, torch::requires_grad());
     torch::Tensor w = torch::randn({16, 16}, torch::requires_grad());
     torch::Tensor b = torch::randn({16}, torch::requires_grad());
