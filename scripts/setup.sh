@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     g++ cmake ninja-build pkg-config make
-    libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+    libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev libxsmm-dev
     catch2 zlib1g-dev libcli11-dev libzip-dev
     dataset-fashion-mnist graphviz libgraphviz-dev gnuplot-nox
     python3-numpy

@@ -1,5 +1,6 @@
 #include "helpers.hpp"
 
+#include <array>
 #include <limits>
 
 using namespace xgrad;
@@ -88,6 +89,64 @@ TEST_CASE("products with a dimension of 1 match a plain loop, forward and backwa
     CHECK_GRADCHECK([](const auto& in) { return matmul(in[0], in[1]); }, {randn64({5, 3}, 3), randn64({3, 1}, 4)});
     CHECK_GRADCHECK([](const auto& in) { return linear(in[0], in[1], in[2]); },
                     {randn64({5, 1}, 5), randn64({4, 1}, 6), randn64({4}, 7)});
+}
+
+TEST_CASE("products of every layout match a plain loop on both sides of the kernels' routing", "[linalg]") {
+    // Small products run in libxsmm's generated kernels (where built with it), a transposed right
+    // operand copied out first from 16 rows on; larger ones in OpenBLAS. Odd extents leave partial
+    // tiles in the copy; freed blocks of NaN in the results' places must never show through.
+    using test::product;
+    std::uint64_t seed = 300;
+    const std::array<std::array<std::size_t, 3>, 6> shapes{{{15, 13, 9}, {16, 13, 9}, {37, 64, 24}, {5, 8, 70}, {512, 64, 96}, {260, 260, 260}}};
+    for (const auto& [m, k, n] : shapes)
+        for (Dtype dt : {float32, float64}) {
+            INFO("m " << m << " k " << k << " n " << n << " " << dtype_name(dt));
+            const double tol = dt == float32 ? 1e-5 : 1e-12;
+            auto close = [&](const xt::xarray<double>& got, const xt::xarray<double>& want) {
+                const double scale = test::largest_abs(want), err = test::largest_abs(got - want);
+                INFO("largest error " << err << " of values up to " << scale);
+                return err <= tol * scale;
+            };
+            for (const Shape& shape : {Shape{m, n}, Shape{m, k}, Shape{k, n}, Shape{n, k}})
+                (void)Tensor::full(shape, std::numeric_limits<double>::quiet_NaN(), {.dtype = dt});
+            auto a = randn64({m, k}, ++seed).to(dt).detach().requires_grad_();
+            auto b = randn64({k, n}, ++seed).to(dt).detach().requires_grad_();
+            auto w = randn64({n, k}, ++seed).to(dt).detach().requires_grad_();
+            auto bias = randn64({n}, ++seed).to(dt).detach();
+            const auto g = randn64({m, n}, ++seed).to(dt).detach();
+            const auto av = test::values(a), bv = test::values(b), wv = test::values(w), gv = test::values(g);
+            // A·B, then G·Bᵀ and Aᵀ·G
+            const Tensor y = matmul(a, b);
+            CHECK(close(test::values(y), product(av, bv)));
+            (y * g).sum().backward();
+            CHECK(close(test::values(*a.grad()), product(gv, xt::transpose(bv))));
+            CHECK(close(test::values(*b.grad()), product(xt::transpose(av), gv)));
+            // x·Wᵀ + b (a transposed right operand, starting from the bias), then G·W and Gᵀ·x
+            a.zero_grad();
+            const Tensor z = linear(a, w, bias);
+            CHECK(close(test::values(z), product(av, xt::transpose(wv)) + test::values(bias)));
+            (z * g).sum().backward();
+            CHECK(close(test::values(*a.grad()), product(gv, wv)));
+            CHECK(close(test::values(*w.grad()), product(xt::transpose(gv), av)));
+        }
+    // a batch of (16, 13)·(13, 9) products and their gradients, each against the 2-D loop
+    for (Dtype dt : {float32, float64}) {
+        INFO(dtype_name(dt));
+        auto a = randn64({3, 2, 16, 13}, 401).to(dt).detach().requires_grad_();
+        auto b = randn64({3, 2, 13, 9}, 402).to(dt).detach().requires_grad_();
+        const auto g = randn64({3, 2, 16, 9}, 403).to(dt).detach();
+        const Tensor y = matmul(a, b);
+        (y * g).sum().backward();
+        const double tol = dt == float32 ? 1e-5 : 1e-12;
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 2; ++j) {
+                const auto at = [&](const Tensor& t) { return test::values(select(select(t.detach(), 0, i), 0, j)); };
+                const auto ai = at(a), bi = at(b), gi = at(g);
+                CHECK(xt::allclose(at(y), product(ai, bi), tol, tol));
+                CHECK(xt::allclose(at(*a.grad()), product(gi, xt::transpose(bi)), tol, tol));
+                CHECK(xt::allclose(at(*b.grad()), product(xt::transpose(ai), gi), tol, tol));
+            }
+    }
 }
 
 TEST_CASE("transpose values and gradients", "[linalg][gradcheck]") {
