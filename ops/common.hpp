@@ -33,6 +33,10 @@ Array sum_to(Array&& grad, const Shape& shape);
 /// Axis in [0, ndim) from one in [-ndim, ndim); throws std::invalid_argument naming `op` and shape.
 std::size_t normalize_axis(std::string_view op, int axis, const Shape& shape);
 
+/// An embedding's padding row counted from the start, from one in [-rows, rows) (negative counts
+/// from the end); throws std::out_of_range naming `who`, the index and the row count otherwise.
+std::size_t padding_row(std::string_view who, std::int64_t padding_idx, std::size_t rows);
+
 /// `a` with the same values in `shape` (as many elements): its buffer is kept, never copied.
 Array reshaped(Array a, const Shape& shape);
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ops/common.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/shape.hpp"
 
 namespace xgrad {
@@ -184,6 +185,30 @@ Tensor take_rows(const Tensor& x, const Tensor& index) {
     for (std::size_t d = 1; d < x.dim(); ++d) out.push_back(x.shape()[d]);
     return take("take_rows", x, 0, Picks::of(std::move(idx)), out);
 }
+
+Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<std::int64_t> padding_idx) {
+    if (weight.dim() != 2)
+        throw ShapeError("embedding: expected a 2-D weight (num_embeddings, embedding_dim), got " + describe(weight));
+    const Tensor rows = take_rows(weight, indices);
+    if (!padding_idx) return rows;
+    const auto pad = static_cast<std::int64_t>(detail::padding_row("embedding", *padding_idx, weight.shape()[0]));
+    // where the index is the padding row, its values as a constant: a true zero derivative there
+    // (check_graph verifies it), where PyTorch zeroes that row of the gradient by definition
+    const Tensor at_pad = unsqueeze(eq(indices, Tensor::scalar(static_cast<double>(pad), {.dtype = Dtype::int64})), -1);
+    return where(at_pad, select(weight.detach(), 0, pad), rows);
+}
+
+namespace detail {
+
+std::size_t padding_row(std::string_view who, std::int64_t padding_idx, std::size_t rows) {
+    const auto n = static_cast<std::int64_t>(rows);
+    if (padding_idx < -n || padding_idx >= n)
+        throw std::out_of_range(std::string(who) + ": padding_idx " + std::to_string(padding_idx) + " is out of range for " +
+                                std::to_string(n) + " embeddings (expected one in [" + std::to_string(-n) + ", " + std::to_string(n) + "))");
+    return static_cast<std::size_t>(padding_idx < 0 ? padding_idx + n : padding_idx);
+}
+
+}  // namespace detail
 
 namespace {
 

@@ -27,6 +27,12 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index);
 /// x[index] along dimension 0 for an int64 index of any shape: the result has shape
 /// index.shape + x.shape[1:] (an embedding lookup: rows of a table). Throws as index_select.
 Tensor take_rows(const Tensor& x, const Tensor& index);
+/// weight[indices] for a 2-D weight (num_embeddings, embedding_dim), as
+/// torch.nn.functional.embedding: (*) int64 -> (*, embedding_dim). With `padding_idx` (negative
+/// counts from the end) the entries looked up there read that row as a constant, so it gets no
+/// gradient from them. Throws ShapeError for a weight that is not 2-D, std::out_of_range for a
+/// padding_idx outside the table, and as take_rows.
+Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<std::int64_t> padding_idx = std::nullopt);
 /// out[i][j][k] = x[i][index[i][j][k]][k] for dim 1 (and likewise for any dim), as torch.gather:
 /// index has x's number of dimensions and extents at most x's except along dim.
 Tensor gather(const Tensor& x, int dim, const Tensor& index);

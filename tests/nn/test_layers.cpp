@@ -47,6 +47,45 @@ TEST_CASE("Embedding looks rows up by int64 indices of any shape; repeated rows 
     CHECK_THROWS_WITH(emb(labels({1, 5}, {2})), Catch::Contains("Embedding(5, 3): take_rows: index 5 is out of range"));
 }
 
+TEST_CASE("Embedding's padding row starts at zero and never learns; check_graph verifies the lookup", "[nn][layers]") {
+    manual_seed(4);
+    nn::Embedding emb(5, 3, {.dtype = float64, .padding_idx = -2});  // row 3, as PyTorch counts
+    CHECK(emb.padding_idx() == 3);
+    CHECK(emb.describe() == "Embedding(5, 3, padding_idx=3)");
+    CHECK_VALUES(select(emb.weight(), 0, 3), xt::zeros<double>({3}));
+    CHECK(test::largest_abs(test::values(select(emb.weight(), 0, 1))) > 0);
+    // a padding row given values (as a checkpoint might) is still looked up as they are
+    {
+        NoGradGuard no_grad;
+        Tensor w = emb.weight();
+        w.mutable_data<double>()(3, 1) = 2.5;
+    }
+    const Tensor idx = labels({3, 1, 3, 0, 3, 1}, {2, 3});
+    const Tensor g = randn64({2, 3, 3}, 9);
+    const Tensor y = emb(idx);
+    CHECK(y.shape() == Shape{2, 3, 3});
+    CHECK(select(select(select(y, 0, 0), 0, 0), 0, 1).item() == 2.5);
+    CHECK(check_graph((y * g).sum()));
+    (y * g).sum().backward();
+    // the gradient take_rows gives, with the padding row's zeroed (PyTorch's embedding_backward)
+    const Tensor plain = emb.weight().detach().requires_grad_();
+    (take_rows(plain, idx) * g).sum().backward();
+    xt::xarray<double> want = test::values(*plain.grad());
+    CHECK(test::largest_abs(test::values(select(*plain.grad(), 0, 3))) > 0);  // the row was looked up three times
+    std::fill_n(want.data() + 3 * 3, 3, 0.0);
+    CHECK_VALUES(*emb.weight().grad(), want);
+    // the functional form, as torch.nn.functional.embedding
+    CHECK_VALUES(embedding(idx, emb.weight(), 3), test::values(y));
+    CHECK_VALUES(embedding(idx, emb.weight()), test::values(take_rows(emb.weight(), idx)));
+    // an optimizer step leaves it where it was
+    optim::SGD opt(emb.parameters(), {.lr = 0.5});
+    const auto row = [&](std::int64_t r) { return test::values(select(emb.weight(), 0, r)); };
+    const auto pad_before = row(3), other_before = row(1);
+    opt.step();
+    CHECK((row(3) == pad_before));
+    CHECK_FALSE((row(1) == other_before));
+}
+
 TEST_CASE("Dropout: masks and scales in training, passes through in evaluation, reproducibly", "[nn][layers]") {
     nn::Dropout drop(0.25);
     const Tensor x = Tensor::ones({4000}, {.dtype = float64, .requires_grad = true});

@@ -132,6 +132,8 @@ CASES = [
     F("index_select_repeats", lambda x, i: torch.index_select(x, 0, i), R(4, 3), I([2, 0, 2, 3], [4])),
     F("index_select_dim1", lambda x, i: torch.index_select(x, 1, i), R(2, 4), I([3, 1], [2])),
     F("take_rows_2d", lambda x, i: x[i], R(5, 3), I([[0, 4, 4], [1, 0, 2]], [2, 3])),
+    F("embedding_padding_idx", lambda i, w: Fn.embedding(i, w, padding_idx=1), I([[0, 1, 3], [1, 2, 1]], [2, 3]), R(4, 3)),
+    F("embedding_padding_negative", lambda i, w: Fn.embedding(i, w, padding_idx=-1), I([3, 0, 3, 2], [4]), R(4, 2)),
     F("gather_1", lambda x, i: torch.gather(x, 1, i), R(3, 4), I([[0, 0], [3, 1], [2, 2]], [3, 2])),
     F("gather_0", lambda x, i: torch.gather(x, 0, i), R(3, 2), I([[2, 0], [1, 1]], [2, 2])),
     F("scatter_add", lambda x, i, s: torch.scatter_add(x, 1, i, s), R(2, 4), I([[0, 0, 3], [1, 2, 1]], [2, 3]), R(2, 3)),

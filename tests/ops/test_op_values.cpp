@@ -114,6 +114,8 @@ const std::map<std::string, Fn>& calls() {
         {"index_select_repeats", [](T in) { return index_select(in[0], 0, in[1]); }},
         {"index_select_dim1", [](T in) { return index_select(in[0], 1, in[1]); }},
         {"take_rows_2d", [](T in) { return take_rows(in[0], in[1]); }},
+        {"embedding_padding_idx", [](T in) { return embedding(in[0], in[1], 1); }},
+        {"embedding_padding_negative", [](T in) { return embedding(in[0], in[1], -1); }},
         {"gather_1", [](T in) { return gather(in[0], 1, in[1]); }},
         {"gather_0", [](T in) { return gather(in[0], 0, in[1]); }},
         {"scatter_add", [](T in) { return scatter_add(in[0], 1, in[1], in[2]); }},
@@ -274,7 +276,9 @@ TEST_CASE("every tensor-program op's values and gradients are PyTorch's", "[ops]
 TEST_CASE("every differentiable tensor-program op passes a float64 gradcheck at PyTorch's inputs", "[ops][gradcheck]") {
     // sign is flat: its gradient is all zero on both sides, which gradcheck refuses as proving nothing
     // pow at a zero base: x^y is not differentiable in y there (0^-h is infinite)
-    const std::set<std::string> flat = {"sign", "pow_tensor_zero_base"};
+    // embedding's padding row: read by the output, but given no gradient by definition (as
+    // PyTorch's; tests/nn/test_layers.cpp checks it with check_graph, node by node)
+    const std::set<std::string> flat = {"sign", "pow_tensor_zero_base", "embedding_padding_idx", "embedding_padding_negative"};
     std::size_t checked = 0;
     for (const Case& c : cases()) {
         if (c.grads.empty() || flat.count(c.name)) continue;
