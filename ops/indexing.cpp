@@ -405,6 +405,29 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
         });
 }
 
+namespace {
+
+// The row-major positions where a bool array is true, as a 1-D int64 tensor.
+Tensor true_positions(const Values<bool>& mask) {
+    std::vector<std::int64_t> at;
+    for (std::size_t i = 0; i < mask.size(); ++i)
+        if (mask.data()[i]) at.push_back(static_cast<std::int64_t>(i));
+    const std::size_t n = at.size();
+    return Tensor::from(at, {n});
+}
+
+}  // namespace
+
+Tensor masked_select(const Tensor& x, const Tensor& mask) {
+    if (mask.dtype() != Dtype::boolean)
+        throw DtypeError("masked_select: the mask must be bool, got " + describe(mask) + " (compare to get one: x > 0)");
+    const Shape shape = detail::broadcast_shapes("masked_select", x.shape(), mask.shape());
+    const Tensor m = mask.shape() == shape ? mask : broadcast_to(mask, shape);
+    const Tensor xs = x.shape() == shape ? x : broadcast_to(x, shape);
+    // the selected elements of the flattened input: index_select's gradient puts them back
+    return index_select(reshape(xs, {-1}), 0, true_positions(m.data<bool>()));
+}
+
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     if (condition.dtype() != Dtype::boolean)
         throw DtypeError("where: the condition must be bool, got " + describe(condition) + " (compare to get one: x > 0)");
@@ -475,6 +498,7 @@ Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
     for (const auto& entry : indices) {
         const auto& e = entry.base();
         if (std::holds_alternative<Ellipsis>(e)) ++ellipses;
+        else if (const auto* t = std::get_if<Tensor>(&e); t && t->defined() && t->dtype() == Dtype::boolean) consuming += t->dim();
         else if (!std::holds_alternative<NewAxis>(e)) ++consuming;
     }
     if (ellipses > 1) throw std::invalid_argument("index: at most one ellipsis, got " + std::to_string(ellipses));
@@ -499,9 +523,21 @@ Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices) {
         } else {
             const Tensor& t = std::get<Tensor>(e);
             if (!t.defined()) throw std::invalid_argument("index: entry " + std::to_string(k) + " is an undefined tensor");
-            if (t.dtype() == Dtype::boolean)
-                throw DtypeError("index: entry " + std::to_string(k) + " is a bool mask " + describe(t) +
-                                 "; use masked_fill or where (a mask's result size depends on its values)");
+            if (t.dtype() == Dtype::boolean) {
+                // a mask over dimensions d .. d + t.dim() - 1, which become one: its true positions
+                const Shape& rs = r.shape();
+                const Shape covered(rs.begin() + static_cast<std::ptrdiff_t>(d),
+                                    rs.begin() + static_cast<std::ptrdiff_t>(std::min(rs.size(), d + t.dim())));
+                if (covered != t.shape())
+                    throw ShapeError("index: the bool mask at entry " + std::to_string(k) + ", " + describe(t) +
+                                     ", does not match the dimensions it covers, " + shape_str(covered) + ", of " + shape_str(rs));
+                std::vector<std::int64_t> merged(rs.begin(), rs.begin() + static_cast<std::ptrdiff_t>(d));
+                merged.push_back(static_cast<std::int64_t>(t.numel()));
+                for (std::size_t j = d + t.dim(); j < rs.size(); ++j) merged.push_back(static_cast<std::int64_t>(rs[j]));
+                r = index_select(reshape(r, merged), dim, true_positions(t.data<bool>()));
+                ++d;
+                continue;
+            }
             detail::require_index("index", t);
             // the index's shape takes the place of dimension d
             Shape out;

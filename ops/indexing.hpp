@@ -42,6 +42,10 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
 /// x with `value` where the bool `mask` (broadcast to x's shape) is true; the gradient passes
 /// where it is false.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+/// The elements of x where the bool `mask` is true, x and mask broadcast together, as a 1-D
+/// tensor in row-major order (torch.masked_select); the gradient lands back on those elements.
+/// Throws DtypeError for a mask that is not bool, ShapeError when the two do not broadcast.
+Tensor masked_select(const Tensor& x, const Tensor& mask);
 /// a where the bool `condition` is true, else b, all three broadcast together; a and b promote as
 /// add. Throws DtypeError for a condition that is not bool.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
@@ -64,7 +68,8 @@ struct Ellipsis {};
 inline constexpr NewAxis newaxis{};
 inline constexpr Ellipsis ellipsis{};
 /// One entry of an index list: an integer (selects, removing the dimension), a Slice, newaxis,
-/// ellipsis, or an int64 tensor (its shape takes the place of that dimension).
+/// ellipsis, an int64 tensor (its shape takes the place of that dimension), or a bool tensor (a
+/// mask over as many dimensions as it has, which become one: the positions where it is true).
 class TensorIndex : public std::variant<std::int64_t, Slice, NewAxis, Ellipsis, Tensor> {
 public:
     using Base = std::variant<std::int64_t, Slice, NewAxis, Ellipsis, Tensor>;
@@ -75,7 +80,9 @@ public:
 
 /// x indexed as in Python: `index(x, {Slice(1, 3), 0})` (or x.index(...)) is x[1:3, 0];
 /// `index(x, {ellipsis, Slice({}, {}, 2)})` is x[..., ::2]; `index(x, {Slice(), idx})` with an
-/// int64 tensor idx is x[:, idx]. Throws std::out_of_range or std::invalid_argument naming the entry.
+/// int64 tensor idx is x[:, idx]; `index(x, {mask})` with a bool mask of x's leading extents is
+/// x[mask]. Throws std::out_of_range or std::invalid_argument naming the entry, ShapeError for a
+/// mask whose extents differ from the dimensions it covers.
 Tensor index(const Tensor& x, const std::vector<TensorIndex>& indices);
 
 }  // namespace xgrad

@@ -94,7 +94,10 @@ std::vector<BadInput> bad_inputs() {
         {"one_hot label 4 of 4", [] { one_hot(Tensor::from(std::vector<std::int64_t>{1, 4}, {2}), 4); },
          {"one_hot", "label 4", "4 classes"}},
         {"index too many", [] { index(f32({2, 3}), {0, 1, 2}); }, {"index", "too many", "(2, 3)"}},
-        {"index bool mask", [] { index(f32({2, 3}), {b8({2})}); }, {"index", "bool", "masked_fill"}},
+        {"index bool mask (3) over (2, 3)", [] { index(f32({2, 3}), {b8({3})}); }, {"index", "bool mask", "bool (3)", "(2)"}},
+        {"index bool mask (2, 3) over (2, 4)", [] { index(f32({2, 4}), {b8({2, 3})}); }, {"index", "bool (2, 3)", "(2, 4)"}},
+        {"masked_select float mask", [] { masked_select(f32({2, 3}), f32({2, 3})); }, {"masked_select", "bool", "float32 (2, 3)"}},
+        {"masked_select mask (4) for (2, 3)", [] { masked_select(f32({2, 3}), b8({4})); }, {"masked_select", "(2, 3)", "(4)"}},
         // joining
         {"cat (2,3) with (2,4) on dim 0", [] { cat({f32({2, 3}), f32({2, 4})}); }, {"cat", "(2, 3)", "(2, 4)", "dimension 0"}},
         {"cat rank", [] { cat({f32({2, 3}), f32({3})}, 0); }, {"cat", "(2, 3)", "(3)"}},

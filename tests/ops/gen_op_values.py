@@ -146,6 +146,11 @@ CASES = [
     F("index_ellipsis_step", lambda x: x[..., ::2], R(2, 2, 5)),
     F("index_newaxis", lambda x: x[None, :, 1], R(3, 2)),
     F("index_tensor_dim1", lambda x, i: x[:, i], R(2, 5), I([[4, 0], [1, 1]], [2, 2])),
+    F("index_bool_mask", lambda x, m: x[m], R(4, 3), B([1, 0, 1, 1], [4])),
+    F("index_bool_mask_2d_after_slice", lambda x, m: x[:, m], R(2, 2, 3, 2), B([1, 0, 0, 1, 1, 0], [2, 3])),
+    F("index_bool_mask_ellipsis", lambda x, m: x[..., m], R(2, 4), B([0, 1, 1, 0], [4])),
+    F("masked_select_broadcast", lambda x, m: torch.masked_select(x, m), R(2, 1, 3), B([1, 0, 1, 0, 1, 1], [2, 3])),
+    F("masked_select_int", lambda x, m: torch.masked_select(x, m), I([5, -2, 7, 9], [4]), B([0, 1, 1, 0], [4])),
     # products
     F("matmul_1d_1d", torch.matmul, R(4), R(4)),
     F("matmul_1d_2d", torch.matmul, R(3), R(3, 2)),
