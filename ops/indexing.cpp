@@ -195,7 +195,7 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<std:
     // where the index is the padding row, its values as a constant: a true zero derivative there
     // (check_graph verifies it), where PyTorch zeroes that row of the gradient by definition
     const Tensor at_pad = unsqueeze(eq(indices, Tensor::scalar(static_cast<double>(pad), {.dtype = Dtype::int64})), -1);
-    return where(at_pad, select(weight.detach(), 0, pad), rows);
+    return where(at_pad, select(weight, 0, pad).detach(), rows);  // detach copies: one row, not the table
 }
 
 namespace detail {
