@@ -172,4 +172,12 @@ Shape keepdims_shape(const Shape& shape, std::size_t axis) {
     return s;
 }
 
+std::size_t padding_row(std::string_view who, std::int64_t padding_idx, std::size_t rows) {
+    const auto n = static_cast<std::int64_t>(rows);
+    if (padding_idx < -n || padding_idx >= n)
+        throw std::out_of_range(std::string(who) + ": padding_idx " + std::to_string(padding_idx) + " is out of range for " +
+                                std::to_string(n) + " embeddings (expected one in [" + std::to_string(-n) + ", " + std::to_string(n) + "))");
+    return static_cast<std::size_t>(padding_idx < 0 ? padding_idx + n : padding_idx);
+}
+
 }  // namespace xgrad::detail

@@ -198,18 +198,6 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::optional<std:
     return where(at_pad, select(weight, 0, pad).detach(), rows);  // detach copies: one row, not the table
 }
 
-namespace detail {
-
-std::size_t padding_row(std::string_view who, std::int64_t padding_idx, std::size_t rows) {
-    const auto n = static_cast<std::int64_t>(rows);
-    if (padding_idx < -n || padding_idx >= n)
-        throw std::out_of_range(std::string(who) + ": padding_idx " + std::to_string(padding_idx) + " is out of range for " +
-                                std::to_string(n) + " embeddings (expected one in [" + std::to_string(-n) + ", " + std::to_string(n) + "))");
-    return static_cast<std::size_t>(padding_idx < 0 ? padding_idx + n : padding_idx);
-}
-
-}  // namespace detail
-
 namespace {
 
 // Calls f(p, target) for each element p (row-major) of an index of `index_shape` whose values
