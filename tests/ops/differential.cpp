@@ -90,6 +90,13 @@ Tensor run_op(const std::vector<std::string>& w, const Vars& vars) {
         for (int e : ints(w, 5)) idx.push_back(e);
         return index_select(arg(3), num(4), Tensor::from(idx, {idx.size()}));
     }
+    if (op == "index_mask") {
+        std::vector<std::int64_t> bits;
+        for (int e : ints(w, 5)) bits.push_back(e);
+        std::vector<TensorIndex> entries(static_cast<std::size_t>(num(4)), Slice());
+        entries.emplace_back(Tensor::from(bits, {bits.size()}, {.dtype = boolean}));
+        return index(arg(3), entries);
+    }
     if (op == "cat") return cat({arg(3), arg(4)}, num(5));
     throw std::runtime_error("unknown op '" + op + "'");
 }

@@ -129,7 +129,7 @@ def step(p, rng, v, t):
     if kind == "index":
         a = rng.randrange(nd)
         n = shape[a]
-        op = rng.choice(["select", "narrow", "index_select", "slice"])
+        op = rng.choice(["select", "narrow", "index_select", "slice", "index_mask"])
         if op == "select":
             i = rng.randrange(-n, n)
             return p.emit("select", [v, a, i], t.select(a, i))
@@ -142,6 +142,11 @@ def step(p, rng, v, t):
             idx = [slice(None)] * nd
             idx[a] = slice(start, None, step_)
             return p.emit("slice", [v, a, start, step_], t[tuple(idx)])
+        if op == "index_mask":  # x[:, ..., mask] with a bool mask along dimension a, at least one true
+            bits = [rng.random() < 0.5 for _ in range(n)]
+            bits[rng.randrange(n)] = True
+            idx = [slice(None)] * a + [torch.tensor(bits)]
+            return p.emit("index_mask", [v, a] + [int(b) for b in bits], t[tuple(idx)])
         idx = [rng.randrange(n) for _ in range(rng.randint(1, 4))]
         return p.emit("index_select", [v, a] + idx, torch.index_select(t, a, torch.tensor(idx)))
     if kind == "cat":
