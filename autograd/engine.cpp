@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "autograd/anomaly.hpp"
+#include "autograd/runtime/vector_clones.hpp"
 
 namespace xgrad {
 
@@ -15,13 +16,17 @@ using detail::TensorImpl;
 
 namespace {
 
+// dst[i] += src[i], in the vector copies.
+template <class T>
+XGRAD_VECTOR_CLONES void add_span(T* __restrict dst, const T* __restrict src, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 // acc += g, elementwise; both have one shape and dtype (checked by the caller).
 void add_into(Array& acc, const Array& g) {
     visit_float(acc, [&](auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        const T* src = get<T>(g).data();
-        T* dst = a.data();
-        for (std::size_t i = 0, n = a.size(); i < n; ++i) dst[i] += src[i];
+        add_span(a.data(), get<T>(g).data(), a.size());
     });
 }
 
@@ -172,6 +177,21 @@ private:
     Scratch& scratch_;
 };
 
+// Where a node's operands' gradients are being summed, for OwnedGradArgs::summed.
+struct SummedLookup {
+    std::vector<std::optional<Array>>& grads;
+    const TensorPositions& index;
+    const std::vector<Tensor>& inputs;
+    std::span<const bool> needs;
+
+    static Array* find(const void* context, std::size_t operand) {
+        const auto& self = *static_cast<const SummedLookup*>(context);
+        if (operand >= self.inputs.size() || !self.needs[operand]) return nullptr;
+        std::optional<Array>& slot = self.grads[self.index.at(self.inputs[operand].impl())];
+        return slot ? &*slot : nullptr;
+    }
+};
+
 // PyTorch's version-counter error: a value a backward needs changed after the op read it.
 [[noreturn]] void throw_modified(const Node& node, const std::string& which, const Array& values, std::uint32_t now,
                                  std::uint32_t then) {
@@ -210,6 +230,7 @@ void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
     auto& arrays = s->arrays;
     auto& needs = s->needs;
     std::size_t& needs_capacity = s->needs_capacity;
+    const bool anomaly = is_anomaly_enabled();
     for (std::size_t k = 0; k < order.size(); ++k) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here
@@ -235,7 +256,11 @@ void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
         const bool timed = is_profiling_enabled();
         const auto started = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         // g is needed no more: the node's backward may reuse its buffer (Node::backward)
-        Grads in_grads = node.backward(std::move(g), Inputs(arrays), impl.data, {needs.get(), inputs.size()});
+        // an op may add its part to what an operand has summed so far (narrow, select: a block of it)
+        // instead of a full-size gradient; not under anomaly mode, which checks each gradient
+        const SummedLookup lookup{grads, index, inputs, {needs.get(), inputs.size()}};
+        const detail::SummedGrads summed{anomaly ? nullptr : &SummedLookup::find, &lookup};
+        Grads in_grads = node.backward(std::move(g), Inputs(arrays), impl.data, {needs.get(), inputs.size()}, summed);
         if (timed) node.set_backward_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (in_grads.size() != inputs.size())
             throw std::logic_error("backward of '" + node.name() + "' returned " + std::to_string(in_grads.size()) +

@@ -45,10 +45,11 @@ Node::Node(std::string name, std::vector<Tensor> inputs, ForwardFn forward, deta
     : name_(std::move(name)), sequence_nr_(++next_sequence_nr), inputs_(std::move(inputs)), forward_(std::move(forward)),
       backward_(std::move(backward)), scope_(scopes.empty() ? nullptr : scopes.back()) {}
 
-Grads Node::backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs) const {
+Grads Node::backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs,
+                     detail::SummedGrads summed) const {
     if (released_) throw std::logic_error("backward of '" + name_ + "': the node was released by an earlier backward");
     if (const auto* owning = std::get_if<detail::OwningBackwardFn>(&backward_))
-        return (*owning)(std::move(grad), detail::OwnedGradArgs{in, out, needs});
+        return (*owning)(std::move(grad), detail::OwnedGradArgs{in, out, needs, summed});
     return std::get<BackwardFn>(backward_)(BackwardArgs{grad, in, out, needs});
 }
 

@@ -51,11 +51,21 @@ using ForwardFn = std::function<Array(Inputs)>;
 using BackwardFn = std::function<Grads(const BackwardArgs&)>;
 
 namespace detail {
+/// Operand i's gradient summed so far in this backward pass, when the engine has one (else null),
+/// looked up only when an op asks.
+struct SummedGrads {
+    Array* (*find)(const void* context, std::size_t operand) = nullptr;
+    const void* context = nullptr;
+    Array* operator()(std::size_t operand) const { return find ? find(context, operand) : nullptr; }
+};
 /// BackwardArgs without the gradient, for a backward that owns its gradient.
 struct OwnedGradArgs {
     Inputs in;
     const Array& out;
     std::span<const bool> needs;
+    /// summed(i): an op may add its part into operand i's running sum in place and return no
+    /// gradient for i (narrow and select add a block, instead of a full-size gradient to be added).
+    SummedGrads summed = {};
 };
 /// The engine's fast path for built-in ops: the backward owns the incoming gradient (the
 /// engine's own buffer once it needs it no more, else a copy), to compute in place or move on.
@@ -102,7 +112,9 @@ public:
     const ForwardFn& forward() const { return forward_; }
     /// Runs the op's backward for dLoss/dOutput `grad` (handed over: it may be moved from) at operand
     /// values `in` (recorded, or others of their shapes) and output `out`. Throws once released.
-    Grads backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs) const;
+    /// `summed`: the engine's gradients accumulated so far per operand (OwnedGradArgs::summed).
+    Grads backward(Array&& grad, Inputs in, const Array& out, std::span<const bool> needs,
+                   detail::SummedGrads summed = {}) const;
     /// Summary of the output for diagrams; null when the op sets none.
     OutputStatsFn output_stats() const { return output_stats_; }
     void set_output_stats(OutputStatsFn f) { output_stats_ = f; }

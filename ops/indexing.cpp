@@ -83,6 +83,29 @@ Array take_axis(const Array& a, std::size_t axis, const Picks& idx) {
     });
 }
 
+// dst[o, idx[k], i] += g[o, k, i]: the gradient of take_axis added into dst, of `shape`
+template <class T>
+XGRAD_VECTOR_CLONES void add_at_axis(T* dst, const Values<T>& g, const Shape& shape, std::size_t axis, const Picks& idx) {
+    const auto s = split_axis(shape, axis);
+    const std::size_t m = idx.size();
+    const T* src = g.data();
+    if (g.size() == 0) return;
+    if (idx.contiguous()) {  // one block of m rows a step of the outer axes
+        for (std::size_t o = 0, block = m * s.inner; o < s.outer; ++o) {
+            T* __restrict row = dst + (o * s.n + idx[0]) * s.inner;
+            const T* __restrict in = src + o * block;
+            for (std::size_t i = 0; i < block; ++i) row[i] += in[i];
+        }
+        return;
+    }
+    for (std::size_t o = 0; o < s.outer; ++o)
+        for (std::size_t k = 0; k < m; ++k) {
+            T* __restrict row = dst + (o * s.n + idx[k]) * s.inner;
+            const T* __restrict in = src + (o * m + k) * s.inner;
+            for (std::size_t i = 0; i < s.inner; ++i) row[i] += in[i];
+        }
+}
+
 // the gradient of take_axis: g (outer, m, inner) added into zeros of `shape` at [o, idx[k], i]
 Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, const Picks& idx) {
     return visit_float(grad, [&](const auto& g) -> Array {
@@ -103,15 +126,7 @@ Array put_axis_add(const Array& grad, const Shape& shape, std::size_t axis, cons
             return out;
         }
         Values<T> out = xt::zeros<T>(shape);
-        const T* src = g.data();
-        T* dst = out.data();
-        if (g.size() == 0) return out;
-        for (std::size_t o = 0; o < s.outer; ++o)
-            for (std::size_t k = 0; k < m; ++k) {
-                T* __restrict row = dst + (o * s.n + idx[k]) * s.inner;
-                const T* __restrict in = src + (o * m + k) * s.inner;
-                for (std::size_t i = 0; i < s.inner; ++i) row[i] += in[i];
-            }
+        add_at_axis(out.data(), g, shape, axis, idx);
         return out;
     });
 }
@@ -125,9 +140,15 @@ Tensor take(std::string name, const Tensor& x, std::size_t axis, Picks idx, Shap
     return detail::apply_owning(std::move(name), {x},
         [axis, idx, out_shape](Inputs in) { return reshaped(take_axis(in[0], axis, idx), out_shape); },
         // the gradient lands back on the entries taken, repeated ones adding up (reshaped in its own
-        // buffer, not copied)
+        // buffer, not copied); added straight into the operand's gradient when the engine has begun one
+        // (chunk's parts: no full-size gradient each, and no full-size sums)
         [axis, idx, taken](Array&& g, const detail::OwnedGradArgs& c) -> Grads {
-            return make_grads(put_axis_add(reshaped(std::move(g), taken), shape_of(c.in[0]), axis, idx));
+            const Array grad = reshaped(std::move(g), taken);
+            if (Array* sum = c.summed(0)) {
+                visit_float(*sum, [&](auto& into) { add_at_axis(into.data(), get<value_t<decltype(into)>>(grad), into.shape(), axis, idx); });
+                return Grads(1);
+            }
+            return make_grads(put_axis_add(grad, shape_of(c.in[0]), axis, idx));
         });
 }
 

@@ -276,3 +276,40 @@ TEST_CASE("an owning backward gets the engine's own gradient buffer, check_graph
     CHECK(static_cast<bool>(check_graph(y.sum())));
     CHECK(received.size() == 2);
 }
+
+// narrow, select, index_select and friends add their block into the gradient their operand has
+// summed so far (chunk's parts make no full-size gradient each): the sum must be the same as
+// full-size gradients added, whichever part arrives first, and anomaly mode (which checks each
+// gradient, so takes the full-size path) must agree bit for bit.
+TEST_CASE("slices of one tensor add their gradients into the sum the engine holds", "[engine]") {
+    const auto x = param({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 6});
+    const Tensor picks = Tensor::from(std::vector<std::int64_t>{0, 5, 0}, {3});
+    const auto loss = [&](const Tensor& v) {
+        const auto parts = chunk(v, 3, 1);  // columns {0, 1}, {2, 3}, {4, 5}
+        return (parts[0] * 1.0).sum() + (parts[1] * 2.0).sum() + (parts[2] * 3.0).sum() +
+               (narrow(v, 1, 1, 3) * 10.0).sum() + index_select(v, 1, picks).sum() + (select(v, 0, 1) * 100.0).sum() +
+               (v * v).sum();
+    };
+    loss(x).backward();
+    // column weights 1 1 2 2 3 3, + 10 on columns 1-3, + 2 on column 0 and 1 on column 5, + 100 on row 1, + 2x
+    xt::xarray<double> want = {{1 + 2, 1 + 10, 2 + 10, 2 + 10, 3, 3 + 1},
+                               {1 + 2 + 100, 1 + 10 + 100, 2 + 10 + 100, 2 + 10 + 100, 3 + 100, 3 + 1 + 100}};
+    want += 2 * array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 6});
+    CHECK_VALUES(*x.grad(), want);
+    // the sum belongs to this backward: a second one adds on top, it does not alias the first
+    loss(x).backward();
+    CHECK_VALUES(*x.grad(), xt::xarray<double>(2 * want));
+    const auto y = param({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 6});
+    {
+        DetectAnomalyGuard anomaly;
+        loss(y).backward();
+    }
+    CHECK(xgrad::test::same_bits(*y.grad(), Tensor(want)));
+    // float32, over a chunk the size of the attention's q, k, v
+    manual_seed(3);
+    const Tensor z = Tensor::randn({512, 192}, {.requires_grad = true});
+    const Tensor w = Tensor::randn({512, 192});
+    const auto parts = chunk(z, 3, -1);
+    (parts[0] * narrow(w, 1, 0, 64) + parts[1] * narrow(w, 1, 64, 64) + parts[2] * narrow(w, 1, 128, 64)).sum().backward();
+    CHECK(xgrad::test::same_bits(*z.grad(), w));
+}
