@@ -1,6 +1,7 @@
 #include "ops/shape.hpp"
 
 #include "ops/common.hpp"
+#include "ops/kernels/gemm.hpp"
 
 #include <string>
 
@@ -144,16 +145,18 @@ Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
             std::copy_n(src, n, dst);
             return y;
         }
-        // the last two axes swapped, the others kept: one transpose per matrix, in 8 x 8 tiles
+        // the last two axes swapped, the others kept: one transpose per matrix
         bool swap_last = perm[nd - 1] == nd - 2 && perm[nd - 2] == nd - 1;
         for (std::size_t k = 0; swap_last && k + 2 < nd; ++k) swap_last = perm[k] == k;
         if (swap_last) {
             const std::size_t r = from[nd - 2], c = from[nd - 1];
-            for (std::size_t at = 0; at < n; at += r * c)
-                for (std::size_t i0 = 0; i0 < r; i0 += 8)
-                    for (std::size_t j0 = 0; j0 < c; j0 += 8)
-                        for (std::size_t i = i0; i < std::min(i0 + 8, r); ++i)
-                            for (std::size_t j = j0; j < std::min(j0 + 8, c); ++j) dst[at + j * r + i] = src[at + i * c + j];
+            if constexpr (std::is_floating_point_v<T>) {
+                detail::transpose_matrices(src, dst, n / (r * c), r, c);
+            } else {
+                for (std::size_t at = 0; at < n; at += r * c)
+                    for (std::size_t i = 0; i < r; ++i)
+                        for (std::size_t j = 0; j < c; ++j) dst[at + j * r + i] = src[at + i * c + j];
+            }
             return y;
         }
         // a block of the last two output dimensions at a time (plain loops), carrying through the others

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "autograd/runtime/parallel.hpp"
+#include "autograd/runtime/vector_clones.hpp"
 
 namespace xgrad::detail {
 
@@ -59,6 +60,15 @@ SmallKernel<T> small_kernel(bool, std::size_t, std::size_t, std::size_t, std::si
 template <class T>
 void transpose_into(const T*, std::size_t, std::size_t, T*) {}  // never called: use_small_kernel is false
 #endif
+
+// dst[j rows + i] = src[i cols + j] for each matrix, in the vector copies
+template <class T>
+XGRAD_VECTOR_CLONES void transpose_loops(const T* __restrict src, T* __restrict dst, std::size_t count, std::size_t rows,
+                                         std::size_t cols) {
+    for (std::size_t at = 0, size = rows * cols; at < count * size; at += size)
+        for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t j = 0; j < cols; ++j) dst[at + j * rows + i] = src[at + i * cols + j];
+}
 
 // True when a product of this shape goes to small_kernel: not one with an extent under 4 (a rank-1
 // update measured 67 ns in OpenBLAS, 78 in libxsmm). With op(B) = Bᵀ (which libxsmm's kernels do
@@ -258,6 +268,14 @@ Array gemm(const Array& a, const Array& b, Trans t) {
     });
 }
 
+template <class T>
+void transpose_matrices(const T* src, T* dst, std::size_t count, std::size_t rows, std::size_t cols) {
+    if (!have_small_kernels) return transpose_loops(src, dst, count, rows, cols);
+    for (std::size_t i = 0, size = rows * cols; i < count; ++i) transpose_into(src + i * size, rows, cols, dst + i * size);
+}
+
+template void transpose_matrices(const float*, float*, std::size_t, std::size_t, std::size_t);
+template void transpose_matrices(const double*, double*, std::size_t, std::size_t, std::size_t);
 template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
 template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
 template Values<float> gemm(MatrixView<float>, MatrixView<float>, Trans, const float*);

@@ -62,3 +62,30 @@ TEST_CASE("float32 masked_fill with a trailing-block mask: values and gradient",
                 }
     CHECK(wrong == 0);
 }
+
+// transpose(-2, -1) runs libxsmm's transpose for float and double (plain loops without it, and for
+// int64 and bool): every dtype, sizes that are not multiples of any tile, and the gradient's way back.
+TEST_CASE("swapping the last two axes matches a plain loop for every dtype and size", "[shape]") {
+    for (const Shape& shape : {Shape{3, 17, 5}, Shape{2, 33, 40}, Shape{128, 16, 16}, Shape{1, 1, 7}, Shape{4, 9, 1}}) {
+        const std::size_t rows = shape[1], cols = shape[2];
+        const Tensor base = Tensor::arange(static_cast<double>(shape[0] * rows * cols), {.dtype = float64});
+        for (Dtype dt : {float32, float64, int64}) {
+            const Tensor x = reshape(base.to(dt), {static_cast<std::int64_t>(shape[0]), static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)});
+            const Tensor t = x.transpose(-2, -1).to(float64);
+            REQUIRE(t.shape() == Shape{shape[0], cols, rows});
+            const auto& v = t.data<double>();
+            bool same = true;
+            for (std::size_t b = 0; b < shape[0]; ++b)
+                for (std::size_t i = 0; i < rows; ++i)
+                    for (std::size_t j = 0; j < cols; ++j) same = same && v(b, j, i) == static_cast<double>((b * rows + i) * cols + j);
+            CHECK(same);
+        }
+        const Tensor odd = reshape(base, {static_cast<std::int64_t>(shape[0]), static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)});
+        const Tensor mask = lt(sin(odd), Tensor::scalar(0.0, {.dtype = float64}));  // bool, in an irregular pattern
+        CHECK(xgrad::test::same_bits(mask.transpose(1, 2).to(float64), lt(sin(odd.transpose(1, 2)), Tensor::scalar(0.0, {.dtype = float64})).to(float64)));
+        const Tensor p = odd.detach().requires_grad_();
+        const Tensor w = Tensor::randn({shape[0], cols, rows}, {.dtype = float64});
+        (p.transpose(-2, -1) * w).sum().backward();
+        CHECK(xgrad::test::same_bits(*p.grad(), w.transpose(1, 2)));
+    }
+}
