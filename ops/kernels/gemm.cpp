@@ -61,6 +61,15 @@ template <class T>
 void transpose_into(const T*, std::size_t, std::size_t, T*) {}  // never called: use_small_kernel is false
 #endif
 
+// dst[i ld + j] = row[j] for i < rows, j < cols, in the vector copies (a memmove call a row
+// cost 3-9 us of a (512, 64..256) linear's 20-95)
+template <class T>
+XGRAD_VECTOR_CLONES void copy_row_to_rows(const T* __restrict row, T* __restrict dst, std::size_t rows, std::size_t cols,
+                                          std::size_t ld) {
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j) dst[i * ld + j] = row[j];
+}
+
 // dst[j rows + i] = src[i cols + j] for each matrix, in the vector copies
 template <class T>
 XGRAD_VECTOR_CLONES void transpose_loops(const T* __restrict src, T* __restrict dst, std::size_t count, std::size_t rows,
@@ -129,7 +138,7 @@ Values<T> gemm(MatrixView<T> A, MatrixView<T> B, Trans t, const T* bias) {
     // With a bias, rows [m0, m1) and columns [n0, n1) of C start as the bias and the product is
     // added to them (beta = 1): one pass over C instead of BLAS's clearing pass and a bias pass.
     const auto start_with_bias = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
-        for (std::size_t i = m0; i < m1; ++i) std::copy(bias + n0, bias + n1, C.data() + i * n + n0);
+        copy_row_to_rows(bias + n0, C.data() + m0 * n + n0, m1 - m0, n1 - n0, n);
     };
     const T beta = bias ? T(1) : T(0);
     if (k == 0) {
