@@ -69,14 +69,14 @@ std::string tanh_stats(const Array& out) {
     return saturation(out, [](double v) { return std::abs(v) > 0.99; });
 }
 
-XGRAD_VECTOR_CLONES void gelu_and_derivative(const float* __restrict x, float* __restrict y, double* __restrict d,
+XGRAD_VECTOR_CLONES void gelu_and_derivative(const float* __restrict x, float* __restrict y, float* __restrict d,
                                              std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) detail::gelu_and_derivative_float(x[i], y[i], d[i]);
 }
 
-// g[i] = g[i] d[i] in double, rounded once.
-XGRAD_VECTOR_CLONES void scale_by(float* __restrict g, const double* __restrict d, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) g[i] = static_cast<float>(g[i] * d[i]);
+// g[i] = g[i] d[i]
+XGRAD_VECTOR_CLONES void scale_by(float* __restrict g, const float* __restrict d, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) g[i] *= d[i];
 }
 
 Tensor with_stats(Tensor y, OutputStatsFn stats) {
@@ -191,14 +191,14 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
                 return g * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * k * (T(1) + T(3) * c * v * v));
             });
     }
-    // float through erfc in double (ops/kernels/vector_math.hpp), correctly rounded
+    // float in float lanes through erfc (ops/kernels/vector_math.hpp), within 6 ulp
     const auto f = [](auto v) {
         using T = decltype(v);
         if constexpr (std::is_same_v<T, float>) return detail::gelu_float(v);
         else return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
     };
     // d = g (Φ(x) + x φ(x)),  φ(x) = e^(-x²/2) / √(2π); in double Φ(x) = y / x from the output (no
-    // second erf), and 1/2 + x φ(0) near 0
+    // second erf), and 1/2 + x φ(0) near 0; in float beside the forward's values (vector_math.hpp)
     const auto d = [](auto g, auto v, auto y) {
         using T = decltype(v);
         if constexpr (std::is_same_v<T, float>) {
@@ -210,22 +210,22 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
         }
     };
     if (x.dtype() != float32 || !x.requires_grad() || !is_grad_enabled()) return pointwise("gelu", x, f, d);
-    // A float32 gelu to be differentiated computes its derivative beside the output, in double (8
-    // bytes an element, kept until backward): the two share e^(-x²/2) and Φ(x), and the backward
-    // becomes one multiplication instead of a second erfc and exp (docs/performance.md, "Tensor
-    // programs"). Re-runs of the forward (check_graph, in float64) and a backward at other operand
-    // values take the plain path (KeptForBackward).
-    auto kept = std::make_shared<detail::KeptForBackward<Values<double>>>();
+    // A float32 gelu to be differentiated computes its derivative beside the output (kept until
+    // backward): the two share e^(-x²/2) and erfc, and the backward becomes one multiplication
+    // instead of a second erfc and exp (docs/performance.md, "Tensor programs"). Re-runs of the
+    // forward (check_graph, in float64) and a backward at other operand values take the plain path
+    // (KeptForBackward).
+    auto kept = std::make_shared<detail::KeptForBackward<Values<float>>>();
     return detail::apply_owning("gelu", {x},
         [kept, f](Inputs in) -> Array {
             const auto* v = std::get_if<Values<float>>(&in[0]);
-            Values<double>* keep = v ? kept->keep(v->data(), v->size()) : nullptr;
+            Values<float>* keep = v ? kept->keep(v->data(), v->size()) : nullptr;
             if (!keep) return detail::pointwise_values(in[0], f);
             Values<float> y = Values<float>::from_shape(v->shape());
-            *keep = Values<double>::from_shape(v->shape());  // from the buffer cache, as the tensors' storage
+            *keep = Values<float>::from_shape(v->shape());  // from the buffer cache, as the tensors' storage
             const float* const xp = v->data();
             float* const yp = y.data();
-            double* const dp = keep->data();
+            float* const dp = keep->data();
             detail::parallel_for(v->size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                 gelu_and_derivative(xp + from, yp + from, dp + from, to - from);
             });
@@ -233,11 +233,11 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
         },
         [kept, d](Array&& grad, const detail::OwnedGradArgs& c) -> Grads {
             const auto* xv = std::get_if<Values<float>>(&c.in[0]);
-            const Values<double>* kept_d = xv ? kept->at(xv->data(), xv->size()) : nullptr;
+            const Values<float>* kept_d = xv ? kept->at(xv->data(), xv->size()) : nullptr;
             auto* g = std::get_if<Values<float>>(&grad);
             if (kept_d && g) {
                 float* const gp = g->data();
-                const double* const dp = kept_d->data();
+                const float* const dp = kept_d->data();
                 detail::parallel_for(g->size(), detail::parallel_grain, 16, [&](std::size_t from, std::size_t to) {
                     scale_by(gp + from, dp + from, to - from);
                 });

@@ -1,8 +1,8 @@
 #pragma once
-// Float exp, expm1, tanh and gelu in double, rounded once (correctly rounded but for rare ties),
-// written so that a loop over them vectorises: inlined into pointwise() loops built for AVX-512,
-// AVX2 and baseline x86-64, the loader picking the copy the CPU runs (docs/performance.md,
-// "Tensor programs"). Not public.
+// Float exp, expm1 and tanh in double, rounded once (correctly rounded but for rare ties), and
+// gelu in float lanes, written so that a loop over them vectorises: inlined into pointwise()
+// loops built for AVX-512, AVX2 and baseline x86-64, the loader picking the copy the CPU runs
+// (docs/performance.md, "Tensor programs"). Not public.
 
 #include <algorithm>
 #include <bit>
@@ -87,63 +87,66 @@ XGRAD_INLINE float tanh_float(float v) {
     return static_cast<float>(std::copysign(em / (em + 2), x));
 }
 
-/// e^(z²) erfc z for z in [0, 11], a polynomial in s, t = 1 / (1 + z/2) mapped to [-1, 1], that
-/// ops/kernels/fit_erfc.py fits (relative error 6.7e-13); Horner's rule without a loop, as above.
-XGRAD_INLINE double scaled_erfc(double z) {
-    const double s = (26.0 / 11) / (1 + 0.5 * z) - 15.0 / 11;  // t in [2/13, 1] -> s in [-1, 1], one division
-    double p = -5.757866663474203e-09;
-    p = p * s - 5.8107938729418214e-08; p = p * s + 1.4058851148509843e-07; p = p * s + 3.3986371236635175e-07;
-    p = p * s - 1.5393238886268004e-06; p = p * s + 5.54925386770841e-07; p = p * s + 9.973016339964808e-06;
-    p = p * s - 2.3877980629683984e-05; p = p * s - 4.0984346145735196e-05; p = p * s + 0.0002804971036304926;
-    p = p * s + 6.976492851781494e-05; p = p * s - 0.0031638422480019645; p = p * s - 0.0009357790935511986;
-    p = p * s + 0.04820990135604086; p = p * s + 0.19931336499573488; p = p * s + 0.42915618770848607;
-    p = p * s + 0.3271253623711569;
+// Float32 gelu and its derivative in float lanes (16 to an AVX-512 vector, where the double-lane
+// exact version took 8): within 6 ulp, the derivative within 4 ulp of its larger term
+// (docs/activations.md, "GELU"). The polynomials come from ops/kernels/fit_gelu.py.
+
+/// e^(-a²/2) = p s 2^-64 for a in [0, 19.5], p in [0.7, 1.5] and s a power of two (0 from a ≈ 19.4
+/// on, where e^(-a²/2) is 0 in float), so that products with it round once, into the subnormals
+/// too. a = ah + al with ah of 12 bits: ah²/2 and ah al are exact, and the reduction by k ln2 is.
+XGRAD_INLINE float exp_minus_half_square(float a, float& s) {
+    const float ah = std::bit_cast<float>(std::bit_cast<std::uint32_t>(a) & 0xFFFFF000u), al = a - ah;
+    const float h = 0.5f * (ah * ah), cross = ah * al;
+    const float j = -(h + cross) * 1.44269504f + 0x1.8p23f;  // k = round(-a²/2 log2 e) in the low bits
+    const float k = j - 0x1.8p23f;
+    const float r = (((-h - k * 0.693145751953125f) - k * 1.428606765330187e-06f) - cross) - 0.5f * (al * al);
+    float p = 1.382594623e-03f;  // e^r, |r| <= ln2/2 + 0.01
+    p = p * r + 8.377180767e-03f; p = p * r + 4.166856131e-02f; p = p * r + 1.666639151e-01f;
+    p = p * r + 4.999998992e-01f; p = p * r + 1.000000043e+00f; p = p * r + 1.000000001e+00f;
+    const auto ki = static_cast<std::int32_t>(std::bit_cast<std::uint32_t>(j) - std::bit_cast<std::uint32_t>(0x1.8p23f));
+    s = std::bit_cast<float>(static_cast<std::uint32_t>(std::max(ki + 64 + 127, 0)) << 23);
     return p;
 }
 
-/// Beyond z = 11, erfc z and e^(-z²) are 0 in float.
-inline constexpr double erfc_zmax = 11;
-
-/// e^(-x²/2), 0 beyond erfc_zmax (so that gelu' at ±inf is inf·0 = NaN, as PyTorch's).
-XGRAD_INLINE double exp_minus_half_square(double v) {
-    const double z2 = 0.5 * v * v, zmax2 = erfc_zmax * erfc_zmax;
-    return z2 < zmax2 ? exp_bounded(-std::min(z2, zmax2)) : 0.0;
+/// e^(z²) erfc z / 2 at z = a/√2 (clamped to 11), as t G(s): t = 1 / (1 + z/2), s its map to [-1, 1].
+XGRAD_INLINE float half_scaled_erfc(float a) {
+    const float z = std::min(a * 0.707106781f, 11.0f);
+    const float t = 1.0f / (1.0f + 0.5f * z);
+    const float s = (1.0f - (15.0f / 22.0f) * z) * t;
+    float g = 6.908634632e-06f;
+    g = g * s + 6.557756530e-06f; g = g * s - 7.753854873e-05f; g = g * s + 1.466578764e-05f;
+    g = g * s + 6.539682089e-04f; g = g * s - 7.283905730e-04f; g = g * s - 6.489351966e-03f;
+    g = g * s + 6.637217258e-03f; g = g * s + 1.049006544e-01f; g = g * s + 3.280580194e-01f;
+    g = g * s + 5.670172937e-01f;
+    return 0.5f * (t * g);
 }
 
-/// Φ(x) = erfc(-x/√2) / 2: 1 - erfc(|x|/√2)/2 for x >= 0, erfc(|x|/√2)/2 below, with e = e^(-x²/2)
-/// (z² = x²/2 is exact for a float x).
-XGRAD_INLINE double normal_cdf(double v, double e) {
-    const double z = std::min(std::abs(v) * (std::numbers::sqrt2 / 2), erfc_zmax);
-    const double half_erfc = z < erfc_zmax ? 0.5 * scaled_erfc(z) * e : 0.0;
-    return v >= 0 ? 1 - half_erfc : half_erfc;
+/// gelu(x) = x Φ(x) into y and its derivative Φ(x) + x φ(x) into d, sharing e^(-x²/2) and erfc.
+/// Φ(-|x|) = erfc(|x|/√2) / 2 keeps the far negative tail accurate (1 + erf would cancel to 0).
+/// At ±inf, d is NaN (inf·0), as PyTorch's; NaN stays NaN.
+XGRAD_INLINE void gelu_and_derivative_float(float x, float& y, float& d) {
+    const float a = std::min(std::abs(x), 19.5f);
+    float s;
+    const float p = exp_minus_half_square(a, s), h = half_scaled_erfc(a);
+    const float inv_sqrt_2pi = 0.398942280f;
+    const float e = (p * s) * 0x1p-64f;
+    const float upper = 1.0f - h * e;  // Φ(|x|)
+    y = x >= 0 ? x * upper : ((x * h * p) * s) * 0x1p-64f;
+    d = x >= 0 ? upper + x * inv_sqrt_2pi * e : (((h + x * inv_sqrt_2pi) * p) * s) * 0x1p-64f + 0.0f;  // -0 -> 0
 }
 
-/// gelu(x) = x Φ(x) of a float, through erfc (accurate in the far negative tail, where
-/// 1 + erf(x/√2) would cancel to 0).
+/// gelu of a float (gelu_and_derivative_float's y).
 XGRAD_INLINE float gelu_float(float x) {
-    const double v = x;
-    return static_cast<float>(v * normal_cdf(v, exp_minus_half_square(v)));
+    float y, d;
+    gelu_and_derivative_float(x, y, d);
+    return y;
 }
 
-/// Φ(x) + x φ(x), gelu's derivative, in double from e = e^(-x²/2) and cdf = Φ(x); φ(x) = e / √(2π).
-/// Below 0 the two terms nearly cancel (d ~ φ/x²), so Φ must be better than gelu's float output
-/// divided by x.
-XGRAD_INLINE double gelu_derivative(double v, double e, double cdf) {
-    return cdf + v * (0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2) * e;
-}
-
-/// g (Φ(x) + x φ(x)) at a float x, all in double, rounded once.
+/// g gelu'(x) at a float x: g times gelu_and_derivative_float's d, so that a kept d gives it bit for bit.
 XGRAD_INLINE float gelu_grad_float(float g, float x) {
-    const double v = x, e = exp_minus_half_square(v);
-    return static_cast<float>(g * gelu_derivative(v, e, normal_cdf(v, e)));
-}
-
-/// gelu_float(x) into y and gelu's derivative in double into d, sharing e^(-x²/2) and Φ(x):
-/// static_cast<float>(g * d) is gelu_grad_float(g, x) bit for bit.
-XGRAD_INLINE void gelu_and_derivative_float(float x, float& y, double& d) {
-    const double v = x, e = exp_minus_half_square(v), cdf = normal_cdf(v, e);
-    y = static_cast<float>(v * cdf);
-    d = gelu_derivative(v, e, cdf);
+    float y, d;
+    gelu_and_derivative_float(x, y, d);
+    return g * d;
 }
 
 /// y[i] = e^y[i], in place. NaN stays NaN, -inf gives 0.

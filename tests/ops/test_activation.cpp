@@ -175,11 +175,12 @@ TEST_CASE("activations reject bad arguments", "[activation][errors]") {
     CHECK_THROWS_WITH(softplus(x, 0), "softplus: beta must be positive, got 0");
 }
 
-// ops/kernels/vector_math.hpp computes float32 tanh, gelu, gelu's gradient, exp, expm1 and
-// softmax's exponentials in double and rounds once: against double references at 400,001 points in
-// [-16, 16], at most 1 ulp off (gelu' where it crosses 0: its terms cancel) and nearly all exact;
-// softmax (e^v / (e^v + 1), rounded three times) within 3 ulp.
-TEST_CASE("float32 tanh, gelu, gelu's gradient, exp and expm1 are correctly rounded, softmax within 3 ulp", "[activation]") {
+// ops/kernels/vector_math.hpp computes float32 tanh, exp, expm1 and softmax's exponentials in
+// double and rounds once: against double references at 400,001 points in [-16, 16], at most 1 ulp
+// off and nearly all exact; softmax (e^v / (e^v + 1), rounded three times) within 3 ulp. gelu runs
+// in float lanes: within 6 ulp, and its gradient Φ(x) + x φ(x), whose terms cancel near x = -0.75,
+// within 4 ulp of the larger term (measured: 5.1 and 3.7).
+TEST_CASE("float32 tanh, exp and expm1 are correctly rounded, softmax within 3 ulp, gelu within 6", "[activation]") {
     constexpr std::size_t n = 400001;
     std::vector<float> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = -16.0f + 32.0f * static_cast<float>(i) / static_cast<float>(n - 1);
@@ -196,27 +197,36 @@ TEST_CASE("float32 tanh, gelu, gelu's gradient, exp and expm1 are correctly roun
         if (got == w) return;
         ++inexact[k];
         const double ulp = std::max(std::abs(std::nextafter(w, INFINITY) - w), 0x1p-149f);
-        const double allowed = k == 3 ? 3 : k == 2 && std::abs(v[i] + 0.7517916f) < 0.05f ? 16 : 1;
+        const double allowed = k == 3 ? 3 : k == 1 ? 6 : 1;
         if (!(std::abs(got - want) <= ulp * allowed))
             FAIL_CHECK("function " << k << " at x = " << v[i] << ": " << got << ", want " << want);
+    };
+    // within `allowed` ulp of `scale` (gelu's gradient: of its larger term)
+    auto check_scaled = [&](float got, double want, double scale, std::size_t i) {
+        const auto sf = static_cast<float>(scale);
+        const double ulp = std::max(std::abs(std::nextafter(sf, INFINITY) - sf), 0x1p-149f);
+        if (!(std::abs(got - want) <= ulp * 4))
+            FAIL_CHECK("gelu' at x = " << v[i] << ": " << got << ", want " << want << " (terms up to " << scale << ")");
     };
     for (std::size_t i = 0; i < n; ++i) {
         const double xi = v[i], cdf = 0.5 * std::erfc(-xi / std::numbers::sqrt2);
         check(0, t(i), std::tanh(xi), i);
         check(1, g(i), xi * cdf, i);
-        check(2, dg(i), cdf + xi * std::exp(-0.5 * xi * xi) / std::sqrt(2 * std::numbers::pi), i);
+        const double x_pdf = xi * std::exp(-0.5 * xi * xi) / std::sqrt(2 * std::numbers::pi);
+        check_scaled(dg(i), cdf + x_pdf, std::max(cdf, std::abs(x_pdf)), i);
         check(3, s(i, 0), 1 / (1 + std::exp(-xi)), i);
         check(4, e(i), std::exp(xi), i);
         check(5, e1(i), std::expm1(xi), i);
     }
-    for (std::size_t k : {0, 1, 2, 4, 5}) CHECK(inexact[k] < n / 10000);
+    for (std::size_t k : {0, 4, 5}) CHECK(inexact[k] < n / 10000);
+    CHECK(inexact[1] < n / 3);  // gelu: two thirds exact
     // a near-tie glibc's expf rounds the wrong way (fuzz_ops compared against it): e^x is
     // 0x1.d81eeaffcf015p-2, so 0x1.d81eeap-2
     CHECK(exp(Tensor::full({1}, -0x1.8c68cap-1)).item() == static_cast<double>(0x1.d81eeap-2f));
 }
 
-// A float32 gelu that will be differentiated keeps its derivative, computed in double beside the
-// output, for its backward (ops/activation.cpp): g·d must equal the recomputed gradient bit for
+// A float32 gelu that will be differentiated keeps its derivative, computed beside the output,
+// for its backward (ops/activation.cpp): g·d must equal the recomputed gradient bit for
 // bit, and a backward at other operand values than the recorded ones must recompute at those.
 TEST_CASE("float32 gelu's kept derivative gives the recomputed gradient bit for bit", "[activation]") {
     manual_seed(7);
