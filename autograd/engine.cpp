@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "autograd/anomaly.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/runtime/vector_clones.hpp"
 
 namespace xgrad {
@@ -177,6 +178,26 @@ private:
     Scratch& scratch_;
 };
 
+// Runs a tensor's gradient hooks on its gradient g (Tensor::register_hook), without recording; a
+// defined result replaces g. g is lent to the hooks as a tensor and taken back unless a hook kept it.
+void run_hooks(const TensorImpl& impl, Array& g) {
+    NoGradGuard no_grad;
+    Tensor grad = TensorAccess::wrap(std::make_shared<TensorImpl>(std::move(g)));
+    const auto hooks = impl.hooks->list;  // a copy: a hook may add or remove hooks
+    for (const auto& [handle, hook] : hooks) {
+        Tensor replaced = hook(grad);
+        if (!replaced.defined()) continue;
+        if (replaced.dtype() != dtype_of_array(impl.data) || replaced.shape() != shape_of(impl.data))
+            throw std::invalid_argument("backward: hook " + std::to_string(handle) + " returned a gradient of " +
+                                        describe(replaced) + " for a tensor of " + describe(impl.data) +
+                                        " (a hook's result must keep the gradient's shape and dtype)");
+        grad = std::move(replaced);
+    }
+    const auto& held = TensorAccess::impl(grad);
+    if (held.use_count() == 1) g = std::move(held->data);
+    else g = held->data;  // a hook kept it, or returned a tensor of the user's: copied
+}
+
 // Where a node's operands' gradients are being summed, for OwnedGradArgs::summed.
 struct SummedLookup {
     std::vector<std::optional<Array>>& grads;
@@ -235,11 +256,16 @@ void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
         TensorImpl& impl = *order[k];
         if (!grads[k]) continue;  // no gradient flowed here
         Array& g = *grads[k];
+        if (impl.hooks && !impl.hooks->list.empty()) run_hooks(impl, g);
         if (!impl.grad_fn) {
             if (impl.grad) add_into(impl.grad->data, g);
             else impl.grad = std::make_shared<TensorImpl>(std::move(g));
             grads[k].reset();
             continue;
+        }
+        if (impl.retains_grad) {  // a copy: g goes on to the node's backward
+            if (impl.grad) add_into(impl.grad->data, g);
+            else impl.grad = std::make_shared<TensorImpl>(Array(g));
         }
         Node& node = *impl.grad_fn;
         if (options.record_grad_norms) node.set_grad_norm(std::sqrt(sum_of_squares(g)));

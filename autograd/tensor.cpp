@@ -1,5 +1,6 @@
 #include "autograd/tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -265,6 +266,44 @@ std::optional<Tensor> Tensor::grad() const {
 }
 
 void Tensor::zero_grad() { checked().grad.reset(); }
+
+unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
+    auto& impl = checked();
+    if (!impl.requires_grad)
+        throw std::invalid_argument("register_hook: cannot register a hook on a tensor that does not require grad (" +
+                                    describe(*this) + ")");
+    if (!hook) throw std::invalid_argument("register_hook: the hook is empty");
+    if (!impl.hooks) impl.hooks = std::make_unique<detail::GradHooks>();
+    const unsigned handle = impl.hooks->next++;
+    impl.hooks->list.emplace_back(handle, std::move(hook));
+    return handle;
+}
+
+void Tensor::remove_hook(unsigned handle) const {
+    auto& impl = checked();
+    if (impl.hooks) {
+        auto& list = impl.hooks->list;
+        const auto it = std::find_if(list.begin(), list.end(), [&](const auto& h) { return h.first == handle; });
+        if (it != list.end()) {
+            list.erase(it);
+            return;
+        }
+    }
+    throw std::invalid_argument("remove_hook: this tensor has no hook with handle " + std::to_string(handle));
+}
+
+void Tensor::retain_grad() const {
+    auto& impl = checked();
+    if (!impl.requires_grad)
+        throw std::invalid_argument("retain_grad: cannot retain the gradient of a tensor that does not require grad (" +
+                                    describe(*this) + ")");
+    if (impl.grad_fn) impl.retains_grad = true;
+}
+
+bool Tensor::retains_grad() const {
+    const auto& impl = checked();
+    return impl.grad_fn && impl.retains_grad;
+}
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const& { return checked().grad_fn; }
 std::shared_ptr<Node> Tensor::grad_fn() const&& { return checked().grad_fn; }

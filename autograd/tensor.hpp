@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,7 @@ class TensorIndex;
 namespace detail {
 
 struct TensorAccess;
+struct GradHooks;
 
 /// What a Tensor handle points to. Owns its values, its gradient and the Node that produced it.
 struct TensorImpl {
@@ -33,6 +36,8 @@ struct TensorImpl {
     std::shared_ptr<TensorImpl> grad;  ///< null until a backward pass reaches this leaf
     std::shared_ptr<Node> grad_fn;     ///< null for leaves
     bool requires_grad = false;
+    bool retains_grad = false;          ///< a non-leaf that keeps its gradient (Tensor::retain_grad)
+    std::unique_ptr<GradHooks> hooks;   ///< null until Tensor::register_hook
     std::string name;
     /// Bumped by 2 on every in-place change of `data`; odd while an optimizer writes it.
     std::atomic<std::uint32_t> version{0};
@@ -144,6 +149,26 @@ public:
     std::optional<Tensor> grad() const;
     /// Forgets the accumulated gradient (the next backward starts from none).
     void zero_grad();
+    /// Calls `hook(grad)` each time a backward computes this tensor's gradient (a leaf's before
+    /// it is added to grad()), in registration order and without recording; a defined tensor it
+    /// returns replaces the gradient from there on (same shape and dtype, else the backward throws
+    /// std::invalid_argument). `hook` may also return void. Returns a handle for remove_hook.
+    /// Throws std::invalid_argument unless this tensor requires grad. A hook must not hold this
+    /// tensor's own handle: that would be a reference cycle.
+    template <class F>
+    unsigned register_hook(F&& hook) const {
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>)
+            return add_hook([h = std::forward<F>(hook)](const Tensor& g) mutable { h(g); return Tensor(); });
+        else
+            return add_hook(std::function<Tensor(const Tensor&)>(std::forward<F>(hook)));
+    }
+    /// Removes a hook; throws std::invalid_argument for a handle this tensor does not have.
+    void remove_hook(unsigned handle) const;
+    /// Makes backward keep this non-leaf tensor's gradient in grad(), accumulated as a leaf's
+    /// (nothing to do on a leaf). Throws std::invalid_argument unless it requires grad.
+    void retain_grad() const;
+    /// True for a non-leaf after retain_grad() (false for leaves, as PyTorch's).
+    bool retains_grad() const;
     /// The Node that produced this tensor; null for leaves.
     const std::shared_ptr<Node>& grad_fn() const&;
     std::shared_ptr<Node> grad_fn() const&&;
@@ -196,6 +221,7 @@ public:
 private:
     explicit Tensor(std::shared_ptr<detail::TensorImpl> impl) : impl_(std::move(impl)) {}
     detail::TensorImpl& checked() const;
+    unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
     friend struct detail::TensorAccess;
 
     std::shared_ptr<detail::TensorImpl> impl_;
@@ -219,6 +245,12 @@ public:
 
 private:
     TensorImpl& impl_;
+};
+
+/// A tensor's gradient hooks, by handle (Tensor::register_hook).
+struct GradHooks {
+    std::vector<std::pair<unsigned, std::function<Tensor(const Tensor&)>>> list;
+    unsigned next = 0;
 };
 
 struct TensorAccess {

@@ -44,6 +44,16 @@ std::vector<BadInput> bad_inputs() {
         {"bool tensor requiring grad", [] { Tensor::ones({2}, {.dtype = Dtype::boolean, .requires_grad = true}); },
          {"floating-point", "require gradients", "bool"}},
         {"int64 requires_grad_", [] { i64({3}).requires_grad_(); }, {"requires_grad_", "floating-point", "int64"}},
+        // gradient hooks
+        {"register_hook without grad", [] { f32({3}).register_hook([](const Tensor& g) { return g; }); },
+         {"register_hook", "does not require grad", "float32 (3)"}},
+        {"remove_hook unknown", [] { param({3}).remove_hook(7); }, {"remove_hook", "handle 7"}},
+        {"retain_grad without grad", [] { f32({2}).retain_grad(); }, {"retain_grad", "does not require grad", "float32 (2)"}},
+        {"hook returns another shape", [] {
+             Tensor x = param({3});
+             x.register_hook([](const Tensor&) { return Tensor::ones({2}); });
+             (x * 2.0).sum().backward();
+         }, {"hook 0", "float32 (2)", "float32 (3)", "shape and dtype"}},
         {"randn int64", [] { Tensor::randn({2}, {.dtype = Dtype::int64}); }, {"randn", "int64", "randint"}},
         {"randint low >= high", [] { Tensor::randint(3, 3, {2}); }, {"randint", "low 3", "high 3"}},
         {"add undefined", [] { add(Tensor(), f32({2})); }, {"undefined Tensor"}},

@@ -313,3 +313,82 @@ TEST_CASE("slices of one tensor add their gradients into the sum the engine hold
     (parts[0] * narrow(w, 1, 0, 64) + parts[1] * narrow(w, 1, 64, 64) + parts[2] * narrow(w, 1, 128, 64)).sum().backward();
     CHECK(xgrad::test::same_bits(*z.grad(), w));
 }
+
+// PyTorch's Tensor.register_hook: the hook sees the whole gradient of its tensor (fan-out summed),
+// once per backward, a leaf's before it is added to grad(); what it returns replaces it.
+TEST_CASE("register_hook sees a tensor's whole gradient and may replace it; remove_hook stops it", "[engine][hooks]") {
+    auto x = param({1, 2, 3}, {3});
+    std::vector<xt::xarray<double>> seen;
+    const auto run = [&] { return x * 2.0; };
+    {
+        Tensor y = run();
+        y.register_hook([&](const Tensor& g) { seen.push_back(xgrad::test::values(g)); });
+        ((y * y).sum() + y.sum()).backward();  // dz/dy = 2y + 1 = (5, 9, 13)
+        REQUIRE(seen.size() == 1);
+        CHECK_VALUES(Tensor(seen[0]), array({5, 9, 13}, {3}));
+        CHECK_VALUES(*x.grad(), array({10, 18, 26}, {3}));
+    }
+    x.zero_grad();
+    seen.clear();
+    {
+        // hooks run in order: the second sees the first's replacement, and so does the rest of backward
+        Tensor y = run();
+        y.register_hook([](const Tensor& g) { return g * 10.0; });
+        const unsigned observer = y.register_hook([&](const Tensor& g) { seen.push_back(xgrad::test::values(g)); });
+        ((y * y).sum() + y.sum()).backward({.retain_graph = true});
+        REQUIRE(seen.size() == 1);
+        CHECK_VALUES(Tensor(seen[0]), array({50, 90, 130}, {3}));
+        CHECK_VALUES(*x.grad(), array({100, 180, 260}, {3}));
+        y.remove_hook(observer);
+        CHECK_THROWS_AS(y.remove_hook(observer), std::invalid_argument);
+        ((y * y).sum() + y.sum()).backward();
+        CHECK(seen.size() == 1);
+        CHECK_VALUES(*x.grad(), array({200, 360, 520}, {3}));
+    }
+    x.zero_grad();
+    {
+        // a leaf's hook runs before accumulation; a gradient a hook keeps stays valid and its own
+        Tensor kept;
+        const unsigned half = x.register_hook([](const Tensor& g) { return g * 0.5; });
+        const unsigned keep = x.register_hook([&](const Tensor& g) { kept = g; });
+        (x * 4.0).sum().backward();
+        CHECK_VALUES(*x.grad(), array({2, 2, 2}, {3}));
+        CHECK_VALUES(kept, array({2, 2, 2}, {3}));
+        (x * 4.0).sum().backward();
+        CHECK_VALUES(*x.grad(), array({4, 4, 4}, {3}));
+        CHECK_VALUES(kept, array({2, 2, 2}, {3}));  // the second backward's gradient is another tensor
+        CHECK_FALSE(kept.is_same(*x.grad()));
+        CHECK_FALSE(kept.requires_grad());
+        x.remove_hook(half);
+        x.remove_hook(keep);
+    }
+    // a hook on a tensor no gradient reaches is not called
+    const auto unused = param({1}, {1});
+    bool called = false;
+    unused.register_hook([&](const Tensor&) { called = true; });
+    (x * 2.0).sum().backward();
+    CHECK_FALSE(called);
+}
+
+TEST_CASE("retain_grad keeps a non-leaf's gradient, accumulated like a leaf's, after its hooks", "[engine][hooks]") {
+    auto x = param({1, -2}, {2});
+    Tensor y = x * 3.0;
+    const Tensor other = x * 5.0;
+    CHECK_FALSE(y.retains_grad());
+    y.retain_grad();
+    CHECK(y.retains_grad());
+    CHECK_FALSE(x.retains_grad());  // a leaf keeps its gradient anyway, as in PyTorch
+    x.retain_grad();                // and retaining it does nothing
+    const Tensor loss = (y * y).sum() + other.sum();
+    loss.backward({.retain_graph = true});
+    CHECK_VALUES(*y.grad(), array({6, -12}, {2}));  // 2y
+    CHECK_FALSE(other.grad());
+    loss.backward({.retain_graph = true});
+    CHECK_VALUES(*y.grad(), array({12, -24}, {2}));
+    y.zero_grad();
+    y.register_hook([](const Tensor& g) { return g + 1.0; });
+    loss.backward();
+    CHECK_VALUES(*y.grad(), array({7, -11}, {2}));
+    // dx = 3 dy + 5: twice with dy = 2y, then with the hook's 2y + 1
+    CHECK_VALUES(*x.grad(), array({2 * 23 + 26, 2 * -31 - 28}, {2}));
+}
