@@ -89,10 +89,10 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
             return failed(std::string("backward threw: ") + e.what());
         }
         for (std::size_t c = 0; c < checked.size(); ++c) {
-            auto g = in[checked[c]].grad();
-            if (!g) continue;
-            const double* p = g->data<double>().data();
-            const std::size_t n = g->numel();
+            const Tensor g = in[checked[c]].grad();
+            if (!g.defined()) continue;
+            const double* p = g.data<double>().data();
+            const std::size_t n = g.numel();
             std::copy(p, p + n, analytic[c].begin() + static_cast<std::ptrdiff_t>(j * n));
         }
     }

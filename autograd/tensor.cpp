@@ -259,10 +259,9 @@ Tensor& Tensor::requires_grad_(bool on) {
     return *this;
 }
 
-std::optional<Tensor> Tensor::grad() const {
+Tensor Tensor::grad() const {
     const auto& g = checked().grad;
-    if (!g) return std::nullopt;
-    return Tensor(g);
+    return g ? Tensor(g) : Tensor();
 }
 
 void Tensor::zero_grad() { checked().grad.reset(); }

@@ -145,8 +145,9 @@ public:
     bool requires_grad() const;
     /// Makes a leaf start (or stop) recording; throws std::invalid_argument on a non-leaf.
     Tensor& requires_grad_(bool on = true);
-    /// The accumulated gradient, same shape and dtype; nullopt before any backward reached it.
-    std::optional<Tensor> grad() const;
+    /// The accumulated gradient, same shape and dtype; an undefined Tensor (`defined()` is false)
+    /// before any backward reached it, as libtorch's.
+    Tensor grad() const;
     /// Forgets the accumulated gradient (the next backward starts from none).
     void zero_grad();
     /// Calls `hook(grad)` each time a backward computes this tensor's gradient (a leaf's before

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         y.sum().backward();  // elementwise: the gradient of the sum is f'(x) at each point
         const auto& xs = x.data<double>();
         const auto& ys = y.data<double>();
-        const auto& ds = x.grad()->data<double>();
+        const auto& ds = x.grad().data<double>();
 
         // the backward pass against central differences of the forward
         const double h = 1e-6;

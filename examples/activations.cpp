@@ -36,8 +36,8 @@ Result run(const std::string& activation, const data::Dataset& d, int steps, dou
         opt.zero_grad();
         loss.backward();
         if (step == 1) {
-            r.first_grad = l2(*model.named_parameters().front().second.grad());
-            r.last_grad = l2(*model.named_parameters()[model.named_parameters().size() - 2].second.grad());
+            r.first_grad = l2(model.named_parameters().front().second.grad());
+            r.last_grad = l2(model.named_parameters()[model.named_parameters().size() - 2].second.grad());
         }
         optim::clip_grad_norm(model.parameters(), 1.0);  // same for all: keeps PReLU's learned slopes from diverging
         opt.step();

@@ -28,7 +28,7 @@ int main() {
     Tensor x = Tensor::randn({3, 4}, {.requires_grad = true});
     Tensor y = softsign(x).sum();
     y.backward();
-    std::cout << "softsign(x).sum() = " << y.item() << "\ngrad = " << *x.grad() << "\n\n";
+    std::cout << "softsign(x).sum() = " << y.item() << "\ngrad = " << x.grad() << "\n\n";
 
     auto good = gradcheck([](const auto& in) { return softsign(in[0]); }, {x});
     std::cout << "correct backward: " << good << '\n';

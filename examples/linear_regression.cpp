@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
         loss.backward();
         {
             NoGradGuard no_grad;  // the update itself is not part of the model
-            xt::noalias(w.mutable_data<float>()) -= lr * w.grad()->data<float>();
-            xt::noalias(b.mutable_data<float>()) -= lr * b.grad()->data<float>();
+            xt::noalias(w.mutable_data<float>()) -= lr * w.grad().data<float>();
+            xt::noalias(b.mutable_data<float>()) -= lr * b.grad().data<float>();
         }
         last = loss.item();
         if (step == 0) first = last;

@@ -57,8 +57,8 @@ public:
                             shape_and_dtype(t);
         if (o_.show_values && t.numel() <= 16) add_line(label, values_text(t));
         std::string fill = t.requires_grad() ? "#dbe9f6" : "#eeeeee";
-        if (o_.show_grads && t.grad()) {
-            const double norm = std::sqrt(sum_of_squares(t.grad()->array()));
+        if (o_.show_grads && t.grad().defined()) {
+            const double norm = std::sqrt(sum_of_squares(t.grad().array()));
             label += "\n|grad| " + short_number(norm);
             fill = grad_colour(norm);
         }

@@ -113,12 +113,12 @@ XGRAD_VECTOR_CLONES void sgd_update(T* __restrict p, const T* __restrict g, T* _
 void SGD::step() {
     NoGradGuard no_grad;
     for (std::size_t i = 0; i < params_.size(); ++i) {
-        auto grad = params_[i].grad();
-        if (!grad) continue;
+        const Tensor grad = params_[i].grad();
+        if (!grad.defined()) continue;
         const bool first = o_.momentum != 0 && !state_[i];  // PyTorch starts the buffer at g
         if (first) state_[i] = State{zeros_like(params_[i])};
         Array* buffer = o_.momentum != 0 ? &follow(state_[i]->momentum_buffer, params_[i]) : nullptr;
-        with_values(params_[i], *grad, [&](auto* p, const auto* g, std::size_t n) {
+        with_values(params_[i], grad, [&](auto* p, const auto* g, std::size_t n) {
             using T = std::remove_pointer_t<decltype(p)>;
             T* b = buffer ? raw<T>(*buffer) : nullptr;
             // A large parameter is updated in ranges on xgrad's threads (the loop is memory-bound).
@@ -277,14 +277,14 @@ XGRAD_VECTOR_CLONES void adam_update(T* __restrict p, const T* __restrict g, T* 
 void Adam::step() {
     NoGradGuard no_grad;
     for (std::size_t i = 0; i < params_.size(); ++i) {
-        auto grad = params_[i].grad();
-        if (!grad) continue;
+        const Tensor grad = params_[i].grad();
+        if (!grad.defined()) continue;
         if (!state_[i]) state_[i] = State{zeros_like(params_[i]), zeros_like(params_[i])};
         State& s = *state_[i];
         const long t = ++s.step;
         Array& exp_avg = follow(s.exp_avg, params_[i]);
         Array& exp_avg_sq = follow(s.exp_avg_sq, params_[i]);
-        with_values(params_[i], *grad, [&](auto* p, const auto* g, std::size_t n) {
+        with_values(params_[i], grad, [&](auto* p, const auto* g, std::size_t n) {
             using T = std::remove_pointer_t<decltype(p)>;
             T* m = raw<T>(exp_avg);
             T* v = raw<T>(exp_avg_sq);
@@ -314,13 +314,13 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     require(max_norm >= 0, "clip_grad_norm: max_norm must be non-negative, got " + number_str(max_norm));
     double total = 0;
     for (const auto& p : params)
-        if (auto g = p.grad()) total += sum_of_squares(g->array());
+        if (const Tensor g = p.grad(); g.defined()) total += sum_of_squares(g.array());
     const double norm = std::sqrt(total);
     const double factor = max_norm / (norm + 1e-6);
     if (factor < 1)
         for (const auto& p : params)
-            if (auto g = p.grad())
-                visit_float(g->mutable_array(), [&](auto& a) { for (auto& v : a) v = static_cast<std::decay_t<decltype(v)>>(v * factor); });
+            if (Tensor g = p.grad(); g.defined())
+                visit_float(g.mutable_array(), [&](auto& a) { for (auto& v : a) v = static_cast<std::decay_t<decltype(v)>>(v * factor); });
     return norm;
 }
 

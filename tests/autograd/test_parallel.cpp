@@ -131,8 +131,8 @@ TEST_CASE("a large split product matches the unsplit one for every transpose", "
         Tensor y = matmul(a, b);  // 2.4M multiply-adds: split by rows; backward splits dA, dB
         (y * y).sum().backward();
         return std::vector<xt::xarray<float>>{xt::xarray<float>(y.data<float>()),
-                                              xt::xarray<float>(a.grad()->data<float>()),
-                                              xt::xarray<float>(b.grad()->data<float>())};
+                                              xt::xarray<float>(a.grad().data<float>()),
+                                              xt::xarray<float>(b.grad().data<float>())};
     };
     // Freed blocks are reused: leave NaN in blocks of the results' sizes, so that a block the
     // split product failed to write cannot pass for a right one.

@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
             } else if (kind == "grad" && problem.empty()) {
                 std::istringstream values(line.substr(line.find(" : ") + 3));
                 const Tensor& x = vars.at(w[1]);
-                const Tensor g = x.grad() ? *x.grad() : Tensor::zeros(x.shape(), {.dtype = float64});
+                const Tensor g = x.grad().defined() ? x.grad() : Tensor::zeros(x.shape(), {.dtype = float64});
                 problem = compare(g, x.shape(), numbers(values), "gradient of " + w[1]);
                 ++compared;
             } else if (kind == "end") {
