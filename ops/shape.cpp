@@ -150,13 +150,7 @@ Array permuted(const Array& a, const std::vector<std::size_t>& perm) {
         for (std::size_t k = 0; swap_last && k + 2 < nd; ++k) swap_last = perm[k] == k;
         if (swap_last) {
             const std::size_t r = from[nd - 2], c = from[nd - 1];
-            if constexpr (std::is_floating_point_v<T>) {
-                detail::transpose_matrices(src, dst, n / (r * c), r, c);
-            } else {
-                for (std::size_t at = 0; at < n; at += r * c)
-                    for (std::size_t i = 0; i < r; ++i)
-                        for (std::size_t j = 0; j < c; ++j) dst[at + j * r + i] = src[at + i * c + j];
-            }
+            detail::transpose_matrices(src, dst, n / (r * c), r, c);
             return y;
         }
         // a block of the last two output dimensions at a time (plain loops), carrying through the others

@@ -279,12 +279,19 @@ Array gemm(const Array& a, const Array& b, Trans t) {
 
 template <class T>
 void transpose_matrices(const T* src, T* dst, std::size_t count, std::size_t rows, std::size_t cols) {
-    if (!have_small_kernels) return transpose_loops(src, dst, count, rows, cols);
-    for (std::size_t i = 0, size = rows * cols; i < count; ++i) transpose_into(src + i * size, rows, cols, dst + i * size);
+    if constexpr (std::is_floating_point_v<T>) {
+        if (have_small_kernels) {
+            for (std::size_t i = 0, size = rows * cols; i < count; ++i) transpose_into(src + i * size, rows, cols, dst + i * size);
+            return;
+        }
+    }
+    transpose_loops(src, dst, count, rows, cols);
 }
 
 template void transpose_matrices(const float*, float*, std::size_t, std::size_t, std::size_t);
 template void transpose_matrices(const double*, double*, std::size_t, std::size_t, std::size_t);
+template void transpose_matrices(const std::int64_t*, std::int64_t*, std::size_t, std::size_t, std::size_t);
+template void transpose_matrices(const bool*, bool*, std::size_t, std::size_t, std::size_t);
 template Values<float> gemm(const Values<float>&, const Values<float>&, Trans, const float*);
 template Values<double> gemm(const Values<double>&, const Values<double>&, Trans, const double*);
 template Values<float> gemm(MatrixView<float>, MatrixView<float>, Trans, const float*);

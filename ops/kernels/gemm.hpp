@@ -32,8 +32,9 @@ Array gemm(const Array& a, const Array& b, Trans t);
 /// op; the batch is split over xgrad's threads.
 Array batched_gemm(const Array& a, const Array& b, Trans t);
 
-/// dst[i] = src[i]ᵀ for `count` row-major (rows, cols) matrices stored one after another:
-/// libxsmm's transpose where xgrad has it (4-9x faster than 8 x 8 tiles of plain loops on 16 x 16).
+/// dst[i] = src[i]ᵀ for `count` row-major (rows, cols) matrices stored one after another, of any
+/// dtype: libxsmm's transpose for float and double where xgrad has it (4-9x faster than 8 x 8
+/// tiles of plain loops on 16 x 16), plain loops in the vector copies otherwise.
 template <class T>
 void transpose_matrices(const T* src, T* dst, std::size_t count, std::size_t rows, std::size_t cols);
 
@@ -43,5 +44,7 @@ extern template Values<float> gemm(MatrixView<float>, MatrixView<float>, Trans, 
 extern template Values<double> gemm(MatrixView<double>, MatrixView<double>, Trans, const double*);
 extern template void transpose_matrices(const float*, float*, std::size_t, std::size_t, std::size_t);
 extern template void transpose_matrices(const double*, double*, std::size_t, std::size_t, std::size_t);
+extern template void transpose_matrices(const std::int64_t*, std::int64_t*, std::size_t, std::size_t, std::size_t);
+extern template void transpose_matrices(const bool*, bool*, std::size_t, std::size_t, std::size_t);
 
 }  // namespace xgrad::detail
