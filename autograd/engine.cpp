@@ -257,15 +257,13 @@ void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
         if (!grads[k]) continue;  // no gradient flowed here
         Array& g = *grads[k];
         if (impl.hooks && !impl.hooks->list.empty()) run_hooks(impl, g);
-        if (!impl.grad_fn) {
+        if (!impl.grad_fn || impl.retains_grad) {  // a retained one copied: g goes on to the node's backward
             if (impl.grad) add_into(impl.grad->data, g);
-            else impl.grad = std::make_shared<TensorImpl>(std::move(g));
+            else impl.grad = std::make_shared<TensorImpl>(impl.grad_fn ? Array(g) : std::move(g));
+        }
+        if (!impl.grad_fn) {
             grads[k].reset();
             continue;
-        }
-        if (impl.retains_grad) {  // a copy: g goes on to the node's backward
-            if (impl.grad) add_into(impl.grad->data, g);
-            else impl.grad = std::make_shared<TensorImpl>(Array(g));
         }
         Node& node = *impl.grad_fn;
         if (options.record_grad_norms) node.set_grad_norm(std::sqrt(sum_of_squares(g)));
@@ -297,7 +295,7 @@ void run_backward(const Tensor& root, Array&& seed, BackwardOptions options) {
             if (dtype_of_array(gi) != inputs[i].dtype() || shape_of(gi) != inputs[i].shape())
                 throw std::logic_error("backward of '" + node.name() + "' returned a gradient of " + describe(gi) +
                                        " for operand " + std::to_string(i) + " of " + describe(*arrays[i]));
-            if (is_anomaly_enabled())
+            if (anomaly)
                 check_finite("backward (gradient for operand " + std::to_string(i) + ")", node.name(),
                              node.sequence_nr(), gi, inputs);
             accumulate(grads[index.at(inputs[i].impl())], std::move(*in_grads[i]));
