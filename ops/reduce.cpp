@@ -236,6 +236,7 @@ Tensor prod_axis(const Tensor& x, int axis, bool keepdims) {
                 const AxisSplit s = split_axis(v.shape(), ax);
                 Values<T> out = Values<T>::from_shape(reduced_shape(v.shape(), ax, keepdims));
                 std::fill(out.begin(), out.end(), T(1));
+                if (v.size() == 0) return out;  // nothing to multiply: no steps along a (2, 2^40, 0) axis
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t k = 0; k < s.n; ++k)
                         for (std::size_t i = 0; i < s.inner; ++i) {
@@ -252,6 +253,7 @@ Tensor prod_axis(const Tensor& x, int axis, bool keepdims) {
                 const AxisSplit s = split_axis(v.shape(), ax);
                 const T* g = get<T>(c.grad).data();
                 Values<T> out = Values<T>::from_shape(v.shape());
+                if (out.size() == 0) return out;  // (0, 2^40): no prefix products of 2^40 entries
                 std::vector<T> before(s.n);
                 for (std::size_t o = 0; o < s.outer; ++o)
                     for (std::size_t i = 0; i < s.inner; ++i) {

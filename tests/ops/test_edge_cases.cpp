@@ -36,6 +36,12 @@ TEST_CASE("empty tensors many entries long cost nothing per entry", "[ops][edge]
     Tensor rows = Tensor::zeros({0, huge}, {.requires_grad = true});
     layer_norm(rows, {huge}, Tensor(), Tensor()).sum().backward();  // its scratch rows were 2^40 long
     CHECK(rows.grad().numel() == 0);
+    // prod over the long axis: its backward's prefix products were 2^40 doubles (fuzz_ops, session
+    // 14), and over (2, 2^40, 0) its forward stepped 2^40 times through the empty inner axis
+    Tensor long_rows = Tensor::zeros({0, huge}, {.dtype = float64, .requires_grad = true});
+    prod(long_rows, 1).sum().backward();
+    CHECK(long_rows.grad().numel() == 0);
+    CHECK(prod(Tensor::zeros({2, huge, 0}), 1).shape() == Shape{2, 0});
     CHECK_THROWS_WITH(split(wide, 1, 1), Catch::Contains("pieces"));
     // an empty index of 2^40 rows into rows 2^40 long: the result's strides would overflow
     CHECK_THROWS_AS(take_rows(Tensor::zeros({3, huge, 0}), Tensor::zeros({huge, 0}, {.dtype = int64})), ShapeError);
